@@ -1,0 +1,180 @@
+package io.driftwatch;
+
+import io.driftwatch.config.AgentConfig;
+import io.driftwatch.http.HttpServer;
+import io.driftwatch.http.Response;
+import io.driftwatch.http.Router;
+import io.driftwatch.log.Log;
+import io.driftwatch.metrics.AgentMetrics;
+import io.driftwatch.pipeline.ContainerResolver;
+import io.driftwatch.pipeline.ContainerSnapshot;
+import io.driftwatch.pipeline.ContainerState;
+import io.driftwatch.pipeline.Dispatcher;
+import io.driftwatch.pipeline.Pipeline;
+import io.driftwatch.sensor.EventSource;
+import io.driftwatch.sensor.SourceStatus;
+import io.driftwatch.bridge.EventView;
+import io.micrometer.core.instrument.Gauge;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Wiring and lifecycle of one agent: sources, pipeline, HTTP. No logic of its own. */
+public final class Agent implements AutoCloseable {
+    public static final String VERSION = "0.1.0";
+
+    private final AgentConfig config;
+    private final AgentMetrics metrics = new AgentMetrics(VERSION);
+    private final Router router = new Router();
+    private final List<EventSource> sources = new ArrayList<>();
+    private final List<SourceStatus> sourceStatus = new ArrayList<>();
+    private ContainerResolver resolver;
+    private Pipeline pipeline;
+    private HttpServer http;
+    private InetSocketAddress httpAddress;
+    private volatile boolean ready;
+
+    public Agent(AgentConfig config) {
+        this.config = config;
+    }
+
+    public void start() throws Exception {
+        Log.info("driftwatch starting", "version", VERSION, "node", config.nodeName(),
+                "config", config.source() == null ? "(defaults)" : config.source().toString());
+        Dispatcher dispatcher = new Dispatcher();
+
+        // ---- container attribution ----
+        resolver = new ContainerResolver() {
+            @Override
+            public ContainerState resolve(EventView event) {
+                return null;
+            }
+
+            @Override
+            public List<ContainerSnapshot> snapshot() {
+                return List.of();
+            }
+        };
+
+        // ---- sources ----
+
+        for (SourceStatus s : sourceStatus) {
+            Gauge.builder("driftwatch.source.info", () -> 1).description("Event sources and their state")
+                    .tag("source", s.name()).tag("state", s.state().name().toLowerCase(java.util.Locale.ROOT))
+                    .register(metrics.registry());
+            Log.info("source", "source", s.name(), "state", s.state().name().toLowerCase(java.util.Locale.ROOT),
+                    "detail", s.detail());
+        }
+
+        pipeline = new Pipeline(sources, resolver, dispatcher, metrics.registry(), config.get(AgentConfig.LOG_EVENTS));
+
+        // ---- HTTP ----
+        router.get("/metrics", r -> new Response(200, "text/plain; version=0.0.4; charset=utf-8",
+                metrics.scrape().getBytes(StandardCharsets.UTF_8)));
+        router.get("/healthz", r -> pipeline.isRunning() ? Response.text(200, "ok\n")
+                : Response.text(503, "pipeline thread not running\n"));
+        router.get("/readyz", r -> ready && pipeline.isRunning() ? Response.text(200, "ready\n")
+                : Response.text(503, "not ready\n"));
+        router.get("/api/v1/containers", r -> Response.ok(containers()));
+        router.get("/api/v1/status", r -> Response.ok(status()));
+
+        pipeline.start();
+        http = new HttpServer(router, token());
+        httpAddress = http.start(config.get(AgentConfig.HTTP_LISTEN));
+        ready = true;
+        Log.info("driftwatch ready", "http", httpAddress.getHostString() + ":" + httpAddress.getPort());
+    }
+
+    private String token() throws IOException {
+        java.nio.file.Path file = config.get(AgentConfig.HTTP_TOKEN_FILE);
+        InetSocketAddress listen = config.get(AgentConfig.HTTP_LISTEN);
+        boolean loopback = isLoopback(listen.getHostString());
+        if (file == null) {
+            if (!loopback) {
+                throw new io.driftwatch.config.ConfigException("config key 'http.token_file': required when http.listen ("
+                        + listen.getHostString() + ") is not a loopback address: the API can freeze and kill containers");
+            }
+            return null;
+        }
+        String t;
+        try {
+            t = Files.readString(file, StandardCharsets.UTF_8).trim();
+        } catch (IOException e) {
+            throw new io.driftwatch.config.ConfigException("config key 'http.token_file': cannot read " + file + ": " + e);
+        }
+        if (t.length() < 16) {
+            throw new io.driftwatch.config.ConfigException("config key 'http.token_file': token in " + file
+                    + " is shorter than 16 characters");
+        }
+        return t;
+    }
+
+    static boolean isLoopback(String host) {
+        return host.equals("localhost") || host.startsWith("127.") || host.equals("::1") || host.equals("[::1]");
+    }
+
+    private Map<String, Object> containers() {
+        List<Object> list = new ArrayList<>();
+        for (ContainerSnapshot c : resolver.snapshot()) list.add(c.toMap());
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("node", config.nodeName());
+        m.put("containers", list);
+        return m;
+    }
+
+    private Map<String, Object> status() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("version", VERSION);
+        m.put("node", config.nodeName());
+        m.put("ready", ready);
+        List<Object> srcs = new ArrayList<>();
+        for (SourceStatus s : sourceStatus) {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("source", s.name());
+            e.put("state", s.state().name().toLowerCase(java.util.Locale.ROOT));
+            e.put("detail", s.detail());
+            srcs.add(e);
+        }
+        m.put("sources", srcs);
+        m.put("config", config.effective());
+        return m;
+    }
+
+    public InetSocketAddress httpAddress() {
+        return httpAddress;
+    }
+
+    public AgentMetrics metrics() {
+        return metrics;
+    }
+
+    public Router router() {
+        return router;
+    }
+
+    public Pipeline pipeline() {
+        return pipeline;
+    }
+
+    @Override
+    public void close() {
+        ready = false;
+        Log.info("driftwatch stopping");
+        if (http != null) http.close();
+        if (pipeline != null) pipeline.close();
+        for (EventSource s : sources) {
+            try {
+                s.close();
+            } catch (RuntimeException e) {
+                Log.warn("closing source failed", "source", s.name(), "error", e.toString());
+            }
+        }
+        metrics.close();
+        Log.info("driftwatch stopped");
+    }
+}

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * dw_event.h - THE Driftwatch wire format.
+ *
+ * Every event record that crosses from the kernel (eBPF), from fanotify or from the /proc
+ * poller into the agent is one of the structs below. This header is the single place a record
+ * is defined: the BPF programs, the C bridge and tools/layoutgen.c include it, and the Java
+ * constants (agent/.../bridge/EventLayout.java) are generated from it by `make -C native layout`.
+ *
+ * Rules: fixed-width types, explicit padding, no `packed`; every record starts with struct
+ * dw_hdr; hdr.size is the whole record's length in bytes and a multiple of 8; op codes and
+ * flag bits are never renumbered or reused. Bump DW_ABI_VERSION on any change.
+ */
+#ifndef DW_EVENT_H
+#define DW_EVENT_H
+
+#if defined(__bpf__) || defined(__BPF__)
+/* BPF programs include vmlinux.h first, which defines __u8 ... __u64 */
+#else
+#include <linux/types.h>
+#endif
+
+#define DW_ABI_VERSION 1
+
+#define DW_COMM_LEN 16
+#define DW_PATH_MAX 4096 /* longest path carried, including its NUL */
+#define DW_ARGV_MAX 1024 /* bytes of argv carried (NUL-separated) */
+#define DW_ADDR_LEN 16   /* IPv4 in the first 4 bytes, IPv6 in all 16 */
+
+/* op codes: hdr.op. Never renumber. */
+#define DW_OP_EXEC 1
+#define DW_OP_EXIT 2
+#define DW_OP_OPEN 3
+#define DW_OP_CONNECT 4
+#define DW_OP_BIND 5
+#define DW_OP_LISTEN 6
+#define DW_OP_ACCEPT 7
+#define DW_OP_FORK 8
+#define DW_OP_MAX 8
+
+/* hdr.source: who produced the record */
+#define DW_SRC_BPF 1
+#define DW_SRC_FANOTIFY 2
+#define DW_SRC_PROC 3
+
+/* hdr.flags */
+#define DW_F_PATH_TRUNCATED (1u << 0)  /* path (or filename) longer than DW_PATH_MAX - 1 */
+#define DW_F_PATH_UNREADABLE (1u << 1) /* path could not be read; path_len == 0 */
+#define DW_F_PATH_RELATIVE (1u << 2)   /* path could not be made absolute (cwd unknown) */
+#define DW_F_ARGV_TRUNCATED (1u << 3)  /* more argv than DW_ARGV_MAX */
+#define DW_F_RUNTIME (1u << 4)         /* exec of the container runtime itself (runc init re-exec) */
+#define DW_F_PERM (1u << 5)            /* fanotify permission event (answered by the bridge) */
+#define DW_F_DENIED (1u << 6)          /* the bridge denied this access */
+#define DW_F_THREAD (1u << 7)          /* fork: the child is a thread, not a process */
+
+/* dw_file.access bits */
+#define DW_ACC_READ (1u << 0)
+#define DW_ACC_WRITE (1u << 1)
+#define DW_ACC_CREATE (1u << 2)
+#define DW_ACC_TRUNC (1u << 3)
+#define DW_ACC_APPEND (1u << 4)
+#define DW_ACC_EXEC (1u << 5)      /* opened for execution (fanotify FAN_OPEN_EXEC*) */
+#define DW_ACC_DIRECTORY (1u << 6)
+
+/* dw_net.proto */
+#define DW_PROTO_TCP 6
+#define DW_PROTO_UDP 17
+
+struct dw_hdr {
+	__u8 op;
+	__u8 source;
+	__u16 flags;
+	__u32 size;          /* whole record, bytes, multiple of 8 */
+	__u64 ktime_ns;      /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64 cgroup_id;     /* cgroup v2 id (inode of the unified cgroup directory) */
+	__u64 cgroup_v1_id;  /* inode of the v1 memory cgroup directory; 0 when none */
+	__u32 pid;           /* thread id */
+	__u32 tgid;          /* process id */
+	__u32 ppid;          /* process id of the real parent */
+	__u32 uid;
+	__u32 cpu;
+	__u32 seq;           /* per-(source,cpu) sequence number, for loss detection */
+	char comm[DW_COMM_LEN];
+};
+
+/* exec: data[] holds the filename as executed (filename_len bytes, no NUL), then argv
+ * (argv_len bytes, each argument NUL-terminated). */
+struct dw_exec {
+	struct dw_hdr hdr;
+	__u32 filename_len;
+	__u32 argv_len;
+	__u32 argc;
+	__s32 ret;           /* 0, or -errno of a failed execve */
+	__u64 exe_ino;       /* inode of the executed file; 0 when unknown */
+	char data[];
+};
+
+/* exit of a process (thread group leader) */
+struct dw_exit {
+	struct dw_hdr hdr;
+	__s32 exit_code;     /* wait(2) status: code << 8 | signal */
+	__u32 pad;
+};
+
+/* fork of a process: hdr is the parent */
+struct dw_fork {
+	struct dw_hdr hdr;
+	__u32 child_pid;
+	__u32 child_tgid;
+};
+
+/* open/openat/openat2 (BPF) or a fanotify open: path[] has path_len bytes, no NUL */
+struct dw_file {
+	struct dw_hdr hdr;
+	__s32 ret;           /* fd, or -errno */
+	__u32 open_flags;    /* O_* as passed to open */
+	__u32 access;        /* DW_ACC_* */
+	__u32 path_len;
+	__u64 dev;           /* st_dev of the opened file (kernel encoding); 0 when unknown */
+	__u64 ino;           /* inode of the opened file; 0 when unknown */
+	char path[];
+};
+
+/* connect, bind, listen, accept. Ports in host byte order. For connect the remote side is the
+ * peer; for bind/listen the local side is the bound address; for accept the remote side is the
+ * client and lport the local port. */
+struct dw_net {
+	struct dw_hdr hdr;
+	__u16 family;        /* AF_INET (2) or AF_INET6 (10) */
+	__u8 proto;          /* DW_PROTO_* */
+	__u8 pad;
+	__s32 ret;           /* 0 / fd, or -errno */
+	__u16 lport;
+	__u16 rport;
+	__u32 pad2;
+	__u8 laddr[DW_ADDR_LEN];
+	__u8 raddr[DW_ADDR_LEN];
+};
+
+#define DW_ALIGN8(n) (((n) + 7u) & ~7u)
+#define DW_MAX_RECORD DW_ALIGN8(sizeof(struct dw_exec) + DW_PATH_MAX + DW_ARGV_MAX)
+
+_Static_assert(sizeof(struct dw_hdr) == 72, "dw_hdr layout changed: bump DW_ABI_VERSION and regenerate");
+_Static_assert(sizeof(struct dw_exec) == 96, "dw_exec layout changed");
+_Static_assert(sizeof(struct dw_exit) == 80, "dw_exit layout changed");
+_Static_assert(sizeof(struct dw_fork) == 80, "dw_fork layout changed");
+_Static_assert(sizeof(struct dw_file) == 104, "dw_file layout changed");
+_Static_assert(sizeof(struct dw_net) == 120, "dw_net layout changed");
+
+#endif /* DW_EVENT_H */
