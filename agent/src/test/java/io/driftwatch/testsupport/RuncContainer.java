@@ -63,6 +63,26 @@ public final class RuncContainer implements AutoCloseable {
         }
     }
 
+    /** Pids in the container's cgroup (exited processes, zombies included, are not listed). */
+    public List<Long> processes() {
+        try {
+            return Files.readAllLines(cgroupV2Dir().resolve("cgroup.procs")).stream().filter(l -> !l.isBlank())
+                    .map(Long::parseLong).toList();
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    /** Waits (bounded) until no process is left in the container; true when it is empty. */
+    public boolean awaitEmpty(long timeoutMs) throws InterruptedException {
+        long end = System.nanoTime() + timeoutMs * 1_000_000L;
+        while (System.nanoTime() < end) {
+            if (processes().isEmpty()) return true;
+            Thread.sleep(5);
+        }
+        return processes().isEmpty();
+    }
+
     /** Runs a command in the container ({@code runc exec}) and waits, bounded. */
     public Procs.Result exec(String... cmd) {
         return exec(20_000, cmd);
