@@ -28,6 +28,9 @@ import java.util.stream.Stream;
  * 127.0.0.1 on a free port, storage in a temp directory, scrape and rule evaluation every
  * second, scraping one target as {@code job="driftwatch"} (the convention of the shipped rules)
  * with {@code honor_labels: true}. {@link #close()} stops the process and deletes its files.
+ * Needs {@code prometheus} and {@code promtool} (the config is checked before start) on the
+ * PATH: annotate users with {@code @Privileged(tools = {"prometheus", "promtool"})}.
+ * Network: loopback only (the server and its targets).
  *
  * <pre>
  * try (PrometheusServer prom = PrometheusServer.builder().target("127.0.0.1:9477")
