@@ -1,0 +1,95 @@
+package io.driftwatch.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.driftwatch.Agent;
+import io.driftwatch.config.AgentConfig;
+import io.driftwatch.testsupport.Privileged;
+import io.driftwatch.testsupport.PrometheusServer;
+import io.micrometer.core.instrument.Counter;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A real Prometheus (Debian's binary) loads the shipped rules unchanged and scrapes a real
+ * agent over loopback: it sees the target and the build info, fires DriftwatchDeviation when a
+ * deviation counter appears, and fires DriftwatchAgentDown (for: 1m) after the agent stops.
+ */
+@Privileged(tools = {"prometheus", "promtool"})
+final class PrometheusEndToEndTest {
+    static final Path RULES = Repo.path("deploy/prometheus/driftwatch-rules.yaml");
+
+    static Agent startAgent(Path profiles) throws Exception {
+        Agent agent = new Agent(AgentConfig.builder().set("http.listen", "127.0.0.1:0")
+                .set("profiles_dir", profiles.toString()).build());
+        try {
+            agent.start();
+        } catch (Exception e) {
+            agent.close();
+            throw e;
+        }
+        return agent;
+    }
+
+    static String target(Agent agent) {
+        InetSocketAddress a = agent.httpAddress();
+        return "127.0.0.1:" + a.getPort();
+    }
+
+    @Test
+    void scrapesTheAgent_andFiresDriftwatchDeviation_whenADeviationCounterAppears(@TempDir Path profiles)
+            throws Exception {
+        try (Agent agent = startAgent(profiles);
+             PrometheusServer prom = PrometheusServer.builder().target(target(agent)).ruleFile(RULES).start()) {
+            prom.awaitQuery("up{job=\"driftwatch\"} == 1", Duration.ofSeconds(20));
+            List<Map<String, Object>> info = prom.awaitQuery("driftwatch_build_info{job=\"driftwatch\"}",
+                    Duration.ofSeconds(20));
+            assertThat(Repo.str(info.get(0), "metric", "version")).isEqualTo(Agent.VERSION);
+            assertThat(prom.alerts("DriftwatchDeviation", "firing")).isEmpty();
+
+            // The counter the detection engine will register (Micrometer name driftwatch.deviations),
+            // created at a workload's first deviation: the rule must see the series appear at 1.
+            Counter.builder("driftwatch.deviations").tag("namespace", "shop").tag("workload", "web").tag("kind", "exec")
+                    .tag("action", "alert").register(agent.metrics().registry()).increment();
+
+            List<Map<String, Object>> firing = prom.awaitAlert("DriftwatchDeviation", "firing", Duration.ofSeconds(30));
+            assertThat(firing).hasSize(1);
+            assertThat(Repo.map(firing.get(0), "labels")).containsEntry("namespace", "shop")
+                    .containsEntry("workload", "web").containsEntry("kind", "exec").containsEntry("severity", "warning");
+            assertThat(Repo.str(firing.get(0), "annotations", "summary")).isEqualTo("shop/web deviated from its profile (exec)");
+        }
+    }
+
+    @Test
+    void firesDriftwatchAgentDown_aMinuteAfterTheAgentStops(@TempDir Path profiles) throws Exception {
+        Agent agent = startAgent(profiles);
+        boolean stopped = false; // Agent.close() is not idempotent: close it exactly once
+        try (PrometheusServer prom = PrometheusServer.builder().target(target(agent)).ruleFile(RULES).start()) {
+            prom.awaitQuery("up{job=\"driftwatch\"} == 1", Duration.ofSeconds(20));
+            assertThat(prom.alerts("DriftwatchAgentDown", "pending")).isEmpty();
+            String instance = target(agent);
+            stopped = true;
+            agent.close();
+
+            prom.awaitQuery("up{job=\"driftwatch\"} == 0", Duration.ofSeconds(20));
+            prom.awaitAlert("DriftwatchAgentDown", "pending", Duration.ofSeconds(15));
+            // the shipped rule, unchanged (for: 1m); the wait allows for scrape and evaluation slack
+            long start = System.nanoTime();
+            List<Map<String, Object>> firing = prom.awaitAlert("DriftwatchAgentDown", "firing", Duration.ofSeconds(90));
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).as("for: 1m is respected")
+                    .isGreaterThan(Duration.ofSeconds(50));
+            assertThat(Repo.map(firing.get(0), "labels")).containsEntry("job", "driftwatch")
+                    .containsEntry("instance", instance).containsEntry("severity", "critical");
+            // the target still exists, so "no target at all" must not fire
+            assertThat(prom.alerts("DriftwatchAgentAbsent", "pending")).isEmpty();
+            assertThat(prom.alerts("DriftwatchAgentAbsent", "firing")).isEmpty();
+        } finally {
+            if (!stopped) agent.close();
+        }
+    }
+}
