@@ -38,6 +38,7 @@ public final class Agent implements AutoCloseable {
     private HttpServer http;
     private InetSocketAddress httpAddress;
     private volatile boolean ready;
+    private boolean closed;
 
     public Agent(AgentConfig config) {
         this.config = config;
@@ -71,6 +72,8 @@ public final class Agent implements AutoCloseable {
                     "detail", s.detail());
         }
 
+        Gauge.builder("driftwatch.ready", () -> ready && pipeline != null && pipeline.isRunning() ? 1 : 0)
+                .description("1 when the agent is ready (as /readyz), else 0").register(metrics.registry());
         pipeline = new Pipeline(sources, resolver, dispatcher, metrics.registry(), config.get(AgentConfig.LOG_EVENTS));
 
         // ---- HTTP ----
@@ -162,7 +165,9 @@ public final class Agent implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
         ready = false;
         Log.info("driftwatch stopping");
         if (http != null) http.close();
