@@ -71,17 +71,17 @@ public final class CgroupPaths {
                 }
                 return new Match(c, ContainerInfo.UNKNOWN, null, false, path);
             }
-            if (i == last) {
-                if (kubepods) return null; // kubepods.slice, pod slices: not containers
-                String lower = c.toLowerCase(Locale.ROOT);
-                if (lower.endsWith(".scope") || lower.endsWith(".slice") || lower.endsWith(".service")
-                        || lower.endsWith(".mount") || lower.endsWith(".socket")) {
-                    continue; // systemd units: look further up for a container scope
-                }
-                if (RUNC_ID.matcher(c).matches() && !c.equals(".") && !c.equals("..")) {
-                    return new Match(c, "runc", null, false, path);
-                }
-            }
+        }
+        // no runtime layout anywhere on the path: the leaf may be a plain runc id (to be confirmed)
+        String leaf = comps[last];
+        if (kubepods) return null; // kubepods.slice, pod slices: not containers
+        String lower = leaf.toLowerCase(Locale.ROOT);
+        if (lower.endsWith(".scope") || lower.endsWith(".slice") || lower.endsWith(".service")
+                || lower.endsWith(".mount") || lower.endsWith(".socket")) {
+            return null; // systemd units
+        }
+        if (RUNC_ID.matcher(leaf).matches() && !leaf.equals(".") && !leaf.equals("..")) {
+            return new Match(leaf, "runc", null, false, path);
         }
         return null;
     }
