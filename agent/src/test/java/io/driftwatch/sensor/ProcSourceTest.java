@@ -228,6 +228,31 @@ final class ProcSourceTest {
         Records.drain(s, 1 << 20);
     }
 
+    /** 2000 synthetic processes in one container: every one emitted once; prints the cost. */
+    @Test
+    void scanOnce_2000Processes_allEmitted() throws Exception {
+        Path proc = world.get("proc");
+        String stat = Files.readString(proc.resolve("101/stat"));
+        for (int pid = 10_000; pid < 12_000; pid++) {
+            Path d = Files.createDirectories(proc.resolve(Integer.toString(pid)));
+            Files.writeString(d.resolve("stat"), stat.replaceFirst("^101 ", pid + " "));
+            for (String f : new String[] {"status", "cmdline", "cgroup"}) Files.copy(proc.resolve("101").resolve(f), d.resolve(f));
+            Files.createSymbolicLink(d.resolve("exe"), Path.of("/bin/busybox"));
+            Files.createDirectories(d.resolve("ns"));
+            Files.createSymbolicLink(d.resolve("ns/net"), Path.of("net:[4026532000]"));
+        }
+        long t0 = System.nanoTime();
+        source.scanOnce();
+        long first = System.nanoTime() - t0;
+        assertThat(Records.of(Records.drain(source, 1 << 20), "exec")).hasSize(2008);
+        long t1 = System.nanoTime();
+        source.scanOnce();
+        long steady = System.nanoTime() - t1;
+        assertThat(Records.drain(source, 1 << 20)).isEmpty();
+        System.out.printf("fixture scan: %d processes, first scan %.1f ms, steady scan %.1f ms%n", source.lastProcesses(),
+                first / 1e6, steady / 1e6);
+    }
+
     private static long ino(Path p) throws Exception {
         return ((Number) Files.getAttribute(p, "unix:ino")).longValue();
     }
