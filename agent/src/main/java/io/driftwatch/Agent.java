@@ -6,12 +6,18 @@ import io.driftwatch.http.Response;
 import io.driftwatch.http.Router;
 import io.driftwatch.log.Log;
 import io.driftwatch.metrics.AgentMetrics;
+import io.driftwatch.container.RuntimeStateReader;
+import io.driftwatch.pipeline.CgroupContainerResolver;
 import io.driftwatch.pipeline.ContainerResolver;
 import io.driftwatch.pipeline.ContainerSnapshot;
 import io.driftwatch.pipeline.ContainerState;
 import io.driftwatch.pipeline.Dispatcher;
 import io.driftwatch.pipeline.Pipeline;
+import io.driftwatch.proc.CgroupFs;
+import io.driftwatch.proc.ProcFs;
+import io.driftwatch.proc.ProcessTable;
 import io.driftwatch.sensor.EventSource;
+import io.driftwatch.sensor.ProcSource;
 import io.driftwatch.sensor.SourceStatus;
 import io.driftwatch.bridge.EventView;
 import io.micrometer.core.instrument.Gauge;
@@ -34,6 +40,7 @@ public final class Agent implements AutoCloseable {
     private final List<EventSource> sources = new ArrayList<>();
     private final List<SourceStatus> sourceStatus = new ArrayList<>();
     private ContainerResolver resolver;
+    private ProcessTable processTable;
     private Pipeline pipeline;
     private HttpServer http;
     private InetSocketAddress httpAddress;
@@ -50,19 +57,19 @@ public final class Agent implements AutoCloseable {
         Dispatcher dispatcher = new Dispatcher();
 
         // ---- container attribution ----
-        resolver = new ContainerResolver() {
-            @Override
-            public ContainerState resolve(EventView event) {
-                return null;
-            }
-
-            @Override
-            public List<ContainerSnapshot> snapshot() {
-                return List.of();
-            }
-        };
+        ProcFs procFs = new ProcFs(config.get(AgentConfig.PROCFS_ROOT));
+        CgroupFs cgroupFs = new CgroupFs(config.get(AgentConfig.CGROUP_ROOT));
+        resolver = new CgroupContainerResolver(procFs, cgroupFs,
+                RuntimeStateReader.fromConfig(config.get(AgentConfig.RUNTIME_STATE_DIRS)), metrics.registry());
+        processTable = new ProcessTable(procFs, cgroupFs, metrics.registry());
+        processTable.register(dispatcher);
 
         // ---- sources ----
+        ProcSource proc = new ProcSource(procFs, cgroupFs, config.get(AgentConfig.SOURCES_PROC_INTERVAL),
+                metrics.registry());
+        sources.add(proc);
+        sourceStatus.add(proc.status());
+        proc.start();
 
         for (SourceStatus s : sourceStatus) {
             Gauge.builder("driftwatch.source.info", () -> 1).description("Event sources and their state")
@@ -75,6 +82,8 @@ public final class Agent implements AutoCloseable {
         Gauge.builder("driftwatch.ready", () -> ready && pipeline != null && pipeline.isRunning() ? 1 : 0)
                 .description("1 when the agent is ready (as /readyz), else 0").register(metrics.registry());
         pipeline = new Pipeline(sources, resolver, dispatcher, metrics.registry(), config.get(AgentConfig.LOG_EVENTS));
+        pipeline.every(1000, "containers", () -> resolver.tick(System.currentTimeMillis()));
+        pipeline.every(1000, "process-table", processTable::expire);
 
         // ---- HTTP ----
         router.get("/metrics", r -> new Response(200, "text/plain; version=0.0.4; charset=utf-8",
@@ -158,6 +167,15 @@ public final class Agent implements AutoCloseable {
 
     public Router router() {
         return router;
+    }
+
+    /** The process table (exe, parent exe, init lineage) for the learner and detector. */
+    public ProcessTable processTable() {
+        return processTable;
+    }
+
+    public ContainerResolver resolver() {
+        return resolver;
     }
 
     public Pipeline pipeline() {
