@@ -175,6 +175,11 @@ static __always_inline void dw_fill_hdr(struct dw_hdr *h, __u8 op, struct task_s
 	h->cpu = bpf_get_smp_processor_id();
 	h->seq = 0;
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
+	/* runc's set-up processes (runc:[0:PARENT], runc:[1:CHILD], runc:[2:INIT]) act inside the
+	 * container's cgroup before its first exec: the runtime's work, not the container's */
+	if (h->comm[0] == 'r' && h->comm[1] == 'u' && h->comm[2] == 'n' && h->comm[3] == 'c' && h->comm[4] == ':' &&
+	    h->comm[5] == '[')
+		h->flags |= DW_F_RUNTIME;
 }
 
 /* true (and counted) when the agent already knows this key */

@@ -48,7 +48,7 @@
 #define DW_F_PATH_UNREADABLE (1u << 1) /* path could not be read; path_len == 0 */
 #define DW_F_PATH_RELATIVE (1u << 2)   /* path could not be made absolute (cwd unknown) */
 #define DW_F_ARGV_TRUNCATED (1u << 3)  /* more argv than DW_ARGV_MAX */
-#define DW_F_RUNTIME (1u << 4)         /* exec of the container runtime itself (runc init re-exec) */
+#define DW_F_RUNTIME (1u << 4)         /* the container runtime at work: runc init re-exec, runc:[N:...] set-up */
 #define DW_F_PERM (1u << 5)            /* fanotify permission event (answered by the bridge) */
 #define DW_F_DENIED (1u << 6)          /* the bridge denied this access */
 #define DW_F_THREAD (1u << 7)          /* fork: the child is a thread, not a process */

@@ -34,6 +34,7 @@ public final class Agent implements AutoCloseable {
     private final List<EventSource> sources = new ArrayList<>();
     private final List<SourceStatus> sourceStatus = new ArrayList<>();
     private ContainerResolver resolver;
+    private io.driftwatch.sensor.KernelSources kernelSources;
     private Pipeline pipeline;
     private HttpServer http;
     private InetSocketAddress httpAddress;
@@ -62,6 +63,10 @@ public final class Agent implements AutoCloseable {
         };
 
         // ---- sources ----
+        // kernel bridge first (eBPF, fanotify): the pipeline waits on the first source when idle
+        kernelSources = io.driftwatch.sensor.KernelSources.open(config, metrics.registry());
+        sources.addAll(kernelSources.sources());
+        sourceStatus.addAll(kernelSources.statuses());
 
         for (SourceStatus s : sourceStatus) {
             Gauge.builder("driftwatch.source.info", () -> 1).description("Event sources and their state")
@@ -159,6 +164,11 @@ public final class Agent implements AutoCloseable {
 
     public Pipeline pipeline() {
         return pipeline;
+    }
+
+    /** The kernel sources (eBPF suppression, fanotify watches and decisions); never null after start. */
+    public io.driftwatch.sensor.KernelSources kernelSources() {
+        return kernelSources;
     }
 
     @Override
