@@ -12,6 +12,8 @@ int main(int argc, char **argv)
 {
 	int secs = argc > 1 ? atoi(argv[1]) : 5;
 	int fpid = argc > 2 ? atoi(argv[2]) : 0;
+	int quiet = argc > 3; /* count only */
+	long count = 0;
 	struct dw_config cfg = {.abi_version = DW_ABI_VERSION, .flags = DW_CFG_BPF | DW_CFG_FANOTIFY};
 	struct dw_ctx *ctx;
 	int err = dw_open(&cfg, &ctx);
@@ -32,6 +34,11 @@ int main(int argc, char **argv)
 		int n = dw_poll(ctx, buf, sizeof(buf), 100, DW_POLL_BPF | DW_POLL_FANOTIFY);
 		for (int off = 0; off < n;) {
 			struct dw_hdr *h = (void *)(buf + off);
+			count++;
+			if (quiet) {
+				off += h->size;
+				continue;
+			}
 			printf("op=%d src=%d fl=%#x cg=%llu cg1=%llu pid=%u tgid=%u ppid=%u cpu=%u seq=%u comm=%.16s", h->op,
 			       h->source, h->flags, (unsigned long long)h->cgroup_id, (unsigned long long)h->cgroup_v1_id,
 			       h->pid, h->tgid, h->ppid, h->cpu, h->seq, h->comm);
@@ -60,7 +67,7 @@ int main(int argc, char **argv)
 	}
 	__u64 s[DW_STAT_COUNT];
 	dw_stats(ctx, s, DW_STAT_COUNT);
-	printf("stats:");
+	printf("records: %ld\nstats:", count);
 	for (int i = 0; i < DW_STAT_COUNT; i++)
 		printf(" %llu", (unsigned long long)s[i]);
 	printf("\n");
