@@ -20,7 +20,7 @@
 #include <linux/types.h>
 #endif
 
-#define DW_ABI_VERSION 1
+#define DW_ABI_VERSION 2
 
 #define DW_COMM_LEN 16
 #define DW_PATH_MAX 4096 /* longest path carried, including its NUL */
@@ -48,7 +48,7 @@
 #define DW_F_PATH_UNREADABLE (1u << 1) /* path could not be read; path_len == 0 */
 #define DW_F_PATH_RELATIVE (1u << 2)   /* path could not be made absolute (cwd unknown) */
 #define DW_F_ARGV_TRUNCATED (1u << 3)  /* more argv than DW_ARGV_MAX */
-#define DW_F_RUNTIME (1u << 4)         /* exec of the container runtime itself (runc init re-exec) */
+#define DW_F_RUNTIME (1u << 4)         /* the container runtime at work: runc init re-exec, runc:[N:...] set-up */
 #define DW_F_PERM (1u << 5)            /* fanotify permission event (answered by the bridge) */
 #define DW_F_DENIED (1u << 6)          /* the bridge denied this access */
 #define DW_F_THREAD (1u << 7)          /* fork: the child is a thread, not a process */
@@ -137,6 +137,32 @@ struct dw_net {
 	__u8 raddr[DW_ADDR_LEN];
 };
 
+
+/* Kernel-side suppression (BPF LRU hash dw_supp): a record whose key is in the map is counted
+ * (DW_BPF_STAT_SUPPRESSED) and not sent. The key is built from the record's own fields, by the
+ * BPF programs and by the agent (Bridge.suppress), with no hashing:
+ *   DW_OP_OPEN:    k0 = access & DW_SUPP_ACC_MASK, k1 = dev, k2 = ino   (successful opens only)
+ *   DW_OP_CONNECT: k0 = family << 24 | proto << 16 | rport, k1/k2 = raddr bytes 0-7 / 8-15
+ *   DW_OP_BIND, DW_OP_LISTEN: k0 = family << 24 | proto << 16 | lport, k1/k2 = laddr
+ *   DW_OP_ACCEPT:  k0 = family << 24 | proto << 16 | lport, k1/k2 = raddr (the peer, not its port)
+ * Address bytes are copied into k1/k2 as they lie in the record (memcpy, native order). */
+struct dw_supp_key {
+	__u64 cgroup_id;     /* hdr.cgroup_id */
+	__u32 op;            /* DW_OP_* */
+	__u32 k0;
+	__u64 k1;
+	__u64 k2;
+};
+#define DW_SUPP_ACC_MASK (DW_ACC_READ | DW_ACC_WRITE | DW_ACC_CREATE | DW_ACC_TRUNC | DW_ACC_APPEND | DW_ACC_DIRECTORY)
+
+/* Per-CPU counters of the BPF programs (array map dw_stats), summed by the bridge. */
+#define DW_BPF_STAT_EMITTED 0          /* records written to the ring */
+#define DW_BPF_STAT_RING_FULL 1        /* records lost: ring reservation/output failed */
+#define DW_BPF_STAT_PATH_UNREADABLE 2  /* records sent without a path (flag DW_F_PATH_UNREADABLE) */
+#define DW_BPF_STAT_SUPPRESSED 3       /* records suppressed by dw_supp */
+#define DW_BPF_STAT_NO_ENTER 4         /* sys_exit without its sys_enter (attach race, LRU eviction) */
+#define DW_BPF_STAT_COUNT 8
+
 #define DW_ALIGN8(n) (((n) + 7u) & ~7u)
 #define DW_MAX_RECORD DW_ALIGN8(sizeof(struct dw_exec) + DW_PATH_MAX + DW_ARGV_MAX)
 
@@ -146,5 +172,6 @@ _Static_assert(sizeof(struct dw_exit) == 80, "dw_exit layout changed");
 _Static_assert(sizeof(struct dw_fork) == 80, "dw_fork layout changed");
 _Static_assert(sizeof(struct dw_file) == 104, "dw_file layout changed");
 _Static_assert(sizeof(struct dw_net) == 120, "dw_net layout changed");
+_Static_assert(sizeof(struct dw_supp_key) == 32, "dw_supp_key layout changed");
 
 #endif /* DW_EVENT_H */

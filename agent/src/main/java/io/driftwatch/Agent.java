@@ -41,6 +41,7 @@ public final class Agent implements AutoCloseable {
     private final List<SourceStatus> sourceStatus = new ArrayList<>();
     private ContainerResolver resolver;
     private ProcessTable processTable;
+    private io.driftwatch.sensor.KernelSources kernelSources;
     private Pipeline pipeline;
     private HttpServer http;
     private InetSocketAddress httpAddress;
@@ -65,6 +66,10 @@ public final class Agent implements AutoCloseable {
         processTable.register(dispatcher);
 
         // ---- sources ----
+        // kernel bridge first (eBPF, fanotify): the pipeline waits on the first source when idle
+        kernelSources = io.driftwatch.sensor.KernelSources.open(config, metrics.registry());
+        sources.addAll(kernelSources.sources());
+        sourceStatus.addAll(kernelSources.statuses());
         ProcSource proc = new ProcSource(procFs, cgroupFs, config.get(AgentConfig.SOURCES_PROC_INTERVAL),
                 metrics.registry());
         sources.add(proc);
@@ -180,6 +185,11 @@ public final class Agent implements AutoCloseable {
 
     public Pipeline pipeline() {
         return pipeline;
+    }
+
+    /** The kernel sources (eBPF suppression, fanotify watches and decisions); never null after start. */
+    public io.driftwatch.sensor.KernelSources kernelSources() {
+        return kernelSources;
     }
 
     @Override

@@ -6,7 +6,7 @@ package io.driftwatch.bridge;
 public final class EventLayout {
     private EventLayout() {}
 
-    public static final int ABI_VERSION = 1;
+    public static final int ABI_VERSION = 2;
     public static final int COMM_LEN = 16;
     public static final int PATH_MAX = 4096;
     public static final int ARGV_MAX = 1024;
@@ -106,4 +106,13 @@ public final class EventLayout {
     public static final int NET_RPORT = 82;
     public static final int NET_LADDR = 88;
     public static final int NET_RADDR = 104;
+
+    // struct dw_supp_key (kernel-side suppression)
+    public static final int SUPP_KEY_SIZE = 32;
+    public static final int SUPP_CGROUP_ID = 0;
+    public static final int SUPP_OP = 8;
+    public static final int SUPP_K0 = 12;
+    public static final int SUPP_K1 = 16;
+    public static final int SUPP_K2 = 24;
+    public static final int SUPP_ACC_MASK = 95;
 }

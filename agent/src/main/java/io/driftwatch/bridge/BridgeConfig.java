@@ -1,0 +1,57 @@
+package io.driftwatch.bridge;
+
+/**
+ * What {@link Bridge#open} starts, mirrored into {@code struct dw_config} (offsets from the
+ * generated {@link BridgeLayout}). Zero sizes mean the bridge's defaults.
+ *
+ * @param bpf             load the eBPF programs
+ * @param fanotify        start the fanotify listener
+ * @param suppression     let the kernel drop records whose key the agent added
+ * @param ringBytes       eBPF ring size, a power of two (0: 16 MiB)
+ * @param wakeupBytes     pending bytes that force a wake-up of the poller (0: ring / 8)
+ * @param suppressEntries entries of the suppression LRU map (0: 65536)
+ * @param selfTgid        a process never reported: the agent itself (0: none)
+ * @param fanQueueBytes   fanotify records waiting for a poll (0: 4 MiB)
+ * @param pollTickMs      longest sleep of a poll between ring checks (0: 10 ms)
+ */
+public record BridgeConfig(boolean bpf, boolean fanotify, boolean suppression, int ringBytes, int wakeupBytes,
+        int suppressEntries, int selfTgid, int fanQueueBytes, int pollTickMs) {
+
+    /** Everything on, default sizes, the current process excluded. */
+    public static BridgeConfig defaults() {
+        return new BridgeConfig(true, true, true, 0, 0, 0, (int) ProcessHandle.current().pid(), 0, 0);
+    }
+
+    public BridgeConfig withSources(boolean bpf, boolean fanotify) {
+        return new BridgeConfig(bpf, fanotify, suppression, ringBytes, wakeupBytes, suppressEntries, selfTgid,
+                fanQueueBytes, pollTickMs);
+    }
+
+    public BridgeConfig withSuppression(boolean on) {
+        return new BridgeConfig(bpf, fanotify, on, ringBytes, wakeupBytes, suppressEntries, selfTgid, fanQueueBytes,
+                pollTickMs);
+    }
+
+    public BridgeConfig withRing(int ringBytes, int wakeupBytes) {
+        return new BridgeConfig(bpf, fanotify, suppression, ringBytes, wakeupBytes, suppressEntries, selfTgid,
+                fanQueueBytes, pollTickMs);
+    }
+
+    public BridgeConfig withSelfTgid(int tgid) {
+        return new BridgeConfig(bpf, fanotify, suppression, ringBytes, wakeupBytes, suppressEntries, tgid,
+                fanQueueBytes, pollTickMs);
+    }
+
+    /** The smallest power of two >= {@code mb} MiB, in bytes (sources.ring_size_mb). */
+    public static int ringBytesForMb(int mb) {
+        long bytes = (long) Math.max(1, mb) << 20;
+        long p = Long.highestOneBit(bytes);
+        if (p < bytes) p <<= 1;
+        return (int) Math.min(p, 1L << 30);
+    }
+
+    int flags() {
+        return (bpf ? BridgeLayout.CFG_BPF : 0) | (fanotify ? BridgeLayout.CFG_FANOTIFY : 0)
+                | (suppression ? BridgeLayout.CFG_SUPPRESS : 0);
+    }
+}

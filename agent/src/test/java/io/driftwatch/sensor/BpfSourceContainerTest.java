@@ -1,0 +1,201 @@
+package io.driftwatch.sensor;
+
+import static io.driftwatch.bridge.EventLayout.*;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.driftwatch.bridge.Bridge;
+import io.driftwatch.bridge.BridgeConfig;
+import io.driftwatch.bridge.BridgeStats;
+import io.driftwatch.bridge.Collector;
+import io.driftwatch.bridge.Collector.Rec;
+import io.driftwatch.bridge.NativeBuild;
+import io.driftwatch.testsupport.Privileged;
+import io.driftwatch.testsupport.Procs;
+import io.driftwatch.testsupport.RuncContainer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The eBPF source in the real kernel, with a real runc container: what processes inside the
+ * container do arrives attributed to the container's cgroup, with the right paths, modes,
+ * addresses and ports. One bridge for the class (loading the programs takes ~1 s).
+ */
+@Privileged(tools = {"runc", "nsenter", "ip"})
+final class BpfSourceContainerTest {
+    private static KernelSources kernel;
+    private static BpfSource bpf;
+
+    @BeforeAll
+    static void start() {
+        NativeBuild.ensureBridge();
+        kernel = KernelSources.open(BridgeConfig.defaults().withSources(true, false).withSuppression(true),
+                new SimpleMeterRegistry());
+        assertThat(kernel.bpf()).as("bpf source: %s", kernel.statuses()).isNotNull();
+        bpf = kernel.bpf();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (kernel != null) kernel.close();
+    }
+
+    /** Starts the container; its cgroup id is known only then, so the filter reads it from cgid[0]. */
+    private static RuncContainer startWith(RuncContainer.Builder b, long[] cgid) throws java.io.IOException {
+        RuncContainer c = b.start();
+        cgid[0] = c.cgroupId();
+        return c;
+    }
+
+    private static Predicate<io.driftwatch.bridge.EventView> inCgroup(long cg) {
+        return v -> v.cgroupId() == cg;
+    }
+
+    @Test
+    void exec_and_opens_inside_container_are_attributed_with_paths_and_modes() throws Exception {
+        String id = "dwb-files-" + ProcessHandle.current().pid();
+        // one poller per bridge: the container's records, and the runtime's re-execs (host cgroup)
+        long[] cgid = {-1};
+        try (Collector col = new Collector(bpf, v -> v.cgroupId() == cgid[0] || v.op() == OP_EXEC && v.hasFlag(F_RUNTIME));
+                RuncContainer c = startWith(RuncContainer.builder(id).file("/etc/app.conf", "x=1\n"), cgid)) {
+            long cg = c.cgroupId();
+            assertThat(c.exec("cat", "/etc/app.conf").orThrow().stdout()).isEqualTo("x=1\n");
+            assertThat(c.exec("sh", "-c", "echo hello > /tmp/out.txt").exitCode()).isZero();
+            assertThat(c.exec("sh", "-c", "echo more >> /tmp/out.txt").exitCode()).isZero();
+            assertThat(c.exec("sh", "-c", "cd /etc && cat ./hostname").exitCode()).isZero();
+            assertThat(c.exec("sh", "-c", "cd /etc && cat ./missing-file").exitCode()).isNotZero();
+
+            // busybox applet: the path as executed, not /bin/busybox
+            Rec exec = col.await(r -> r.op() == OP_EXEC && "/bin/cat".equals(r.filename())
+                    && r.argv().equals(List.of("cat", "/etc/app.conf")), 10_000);
+            assertThat(exec).as("exec of /bin/cat in %s", col.records()).isNotNull();
+            assertThat(exec.cgroupId()).isEqualTo(cg);
+            assertThat(exec.comm()).isEqualTo("cat");
+            assertThat(exec.has(F_RUNTIME)).isFalse();
+
+            // read: absolute path, read access, dev+ino of the opened file
+            Rec read = col.await(r -> r.op() == OP_OPEN && "/etc/app.conf".equals(r.path()) && r.tgid() == exec.tgid(), 10_000);
+            assertThat(read).as("open of /etc/app.conf").isNotNull();
+            assertThat(read.ret()).isGreaterThanOrEqualTo(0);
+            assertThat(read.access() & (ACC_READ | ACC_WRITE)).isEqualTo(ACC_READ);
+            Path host = c.rootfs().resolve("etc/app.conf");
+            assertThat(read.ino()).isEqualTo(((Number) Files.getAttribute(host, "unix:ino")).longValue());
+            assertThat(read.dev()).isEqualTo(Bridge.kernelDev(((Number) Files.getAttribute(host, "unix:dev")).longValue()));
+
+            // write: create + truncate, then append
+            Rec write = col.await(r -> r.op() == OP_OPEN && "/tmp/out.txt".equals(r.path())
+                    && (r.access() & ACC_TRUNC) != 0, 10_000);
+            assertThat(write).as("truncating open of /tmp/out.txt in %s", col.records()).isNotNull();
+            assertThat(write.access() & (ACC_WRITE | ACC_CREATE | ACC_TRUNC)).isEqualTo(ACC_WRITE | ACC_CREATE | ACC_TRUNC);
+            assertThat(write.cgroupId()).isEqualTo(cg);
+            assertThat(col.await(r -> r.op() == OP_OPEN && "/tmp/out.txt".equals(r.path())
+                    && (r.access() & ACC_APPEND) != 0, 10_000)).isNotNull();
+
+            // relative paths: resolved against the cwd; success via the opened file, failure by joining
+            assertThat(col.await(r -> r.op() == OP_OPEN && "/etc/hostname".equals(r.path()) && r.ret() >= 0, 10_000))
+                    .as("./hostname from /etc").isNotNull();
+            Rec missing = col.await(r -> r.op() == OP_OPEN && r.path() != null && r.path().endsWith("missing-file"), 10_000);
+            assertThat(missing).isNotNull();
+            assertThat(missing.path()).isEqualTo("/etc/./missing-file");
+            assertThat(missing.ret()).isEqualTo(-2);
+            assertThat(missing.ino()).isZero();
+
+            // nothing the container did was reported without a path, silently
+            for (Rec r : col.records()) {
+                if (r.op() == OP_OPEN) {
+                    assertThat(r.path().isEmpty()).as("empty path must be flagged: %s", r).isEqualTo(r.has(F_PATH_UNREADABLE));
+                }
+            }
+
+            // the runtime's own re-exec (runc init: /proc/self/exe, then the memfd/fd copy) is flagged
+            assertThat(col.await(r -> "/proc/self/exe".equals(r.filename()) && r.has(F_RUNTIME), 10_000)).isNotNull();
+            for (Rec r : col.records()) {
+                if (r.cgroupId() != cg) continue;
+                if (r.op() == OP_EXEC && r.tgid() == c.pid()) {
+                    // the container's own first exec (sleep) is not the runtime's
+                    assertThat(r.has(F_RUNTIME)).as("%s", r).isEqualTo(r.comm().startsWith("runc:"));
+                }
+                if (r.comm().startsWith("runc:[")) assertThat(r.has(F_RUNTIME)).as("%s", r).isTrue();
+            }
+            assertThat(col.records().stream().anyMatch(r -> r.op() == OP_EXIT && r.exitCode() == 0 && "cat".equals(r.comm())))
+                    .isTrue();
+        }
+    }
+
+    @Test
+    void connect_bind_listen_accept_inside_container() throws Exception {
+        String id = "dwb-net-" + ProcessHandle.current().pid();
+        try (RuncContainer c = RuncContainer.builder(id).start();
+                Collector col = new Collector(bpf, inCgroup(c.cgroupId()))) {
+            long cg = c.cgroupId();
+            // loopback inside the container's own network namespace
+            Procs.run(10_000, List.of("nsenter", "-t", String.valueOf(c.pid()), "-n", "ip", "link", "set", "lo", "up")).orThrow();
+            Procs.Result srv = Procs.run(10_000, List.of("runc", "exec", "-d", c.id(), "nc", "-l", "-p", "18080"));
+            assertThat(srv.exitCode()).as(srv.stderr()).isZero();
+            Rec listen = col.await(r -> r.op() == OP_LISTEN && r.lport() == 18080, 10_000);
+            assertThat(listen).as("listen on 18080 in %s", col.records()).isNotNull();
+            assertThat(listen.cgroupId()).isEqualTo(cg);
+            assertThat(listen.proto()).isEqualTo(PROTO_TCP);
+            Rec bind = col.await(r -> r.op() == OP_BIND && r.lport() == 18080, 5_000);
+            assertThat(bind).isNotNull();
+            assertThat(bind.ret()).isZero();
+
+            c.exec(10_000, "sh", "-c", "echo hi | timeout 3 nc 127.0.0.1 18080");
+            Rec connect = col.await(r -> r.op() == OP_CONNECT && r.rport() == 18080, 10_000);
+            assertThat(connect).as("connect in %s", col.records()).isNotNull();
+            assertThat(connect.raddr()).isEqualTo("127.0.0.1");
+            assertThat(connect.family()).isEqualTo(2);
+            assertThat(connect.proto()).isEqualTo(PROTO_TCP);
+            assertThat(connect.ret()).isIn(0, -115);
+            assertThat(connect.cgroupId()).isEqualTo(cg);
+            assertThat(connect.comm()).isEqualTo("nc");
+
+            Rec accept = col.await(r -> r.op() == OP_ACCEPT && r.lport() == 18080, 10_000);
+            assertThat(accept).as("accept in %s", col.records()).isNotNull();
+            assertThat(accept.raddr()).isEqualTo("127.0.0.1"); // v4 or v4-mapped v6
+            assertThat(accept.rport()).isEqualTo(connect.lport());
+            assertThat(accept.ret()).isGreaterThanOrEqualTo(0);
+            assertThat(accept.cgroupId()).isEqualTo(cg);
+            assertThat(accept.tgid()).isEqualTo(listen.tgid());
+        }
+    }
+
+    @Test
+    void suppressed_opens_stay_in_the_kernel_and_are_counted() throws Exception {
+        String id = "dwb-supp-" + ProcessHandle.current().pid();
+        try (RuncContainer c = RuncContainer.builder(id).file("/etc/known.conf", "k\n").file("/etc/other.conf", "o\n").start();
+                Collector col = new Collector(bpf, inCgroup(c.cgroupId()))) {
+            c.exec("cat", "/etc/known.conf").orThrow();
+            Rec first = col.await(r -> r.op() == OP_OPEN && "/etc/known.conf".equals(r.path()), 10_000);
+            assertThat(first).isNotNull();
+
+            // suppress exactly that record, from its own fields
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(8192).order(java.nio.ByteOrder.nativeOrder());
+            io.driftwatch.bridge.EventWriter w = new io.driftwatch.bridge.EventWriter(b);
+            w.header(SRC_BPF, 0, first.cgroupId(), 0, first.tgid(), 0, 0, "cat");
+            w.open(first.path(), 0, first.access(), first.ret(), first.dev(), first.ino());
+            io.driftwatch.bridge.EventView v = new io.driftwatch.bridge.EventView().wrap(b, 0);
+            long before = bpf.refreshStats().suppressed();
+            assertThat(bpf.suppress(v)).isTrue();
+
+            c.exec("cat", "/etc/known.conf").orThrow();
+            c.exec("cat", "/etc/other.conf").orThrow();
+            assertThat(col.await(r -> r.op() == OP_OPEN && "/etc/other.conf".equals(r.path()), 10_000)).isNotNull();
+            Thread.sleep(200);
+            assertThat(col.records().stream().filter(r -> r.op() == OP_OPEN && "/etc/known.conf".equals(r.path())).count())
+                    .as("second open of a suppressed file").isEqualTo(1);
+            BridgeStats s = bpf.refreshStats();
+            assertThat(s.suppressed()).isGreaterThan(before);
+
+            // clearing the container's keys lets it through again
+            assertThat(bpf.clearSuppression(c.cgroupId())).isEqualTo(1);
+            c.exec("cat", "/etc/known.conf").orThrow();
+            assertThat(col.awaitCount(r -> r.op() == OP_OPEN && "/etc/known.conf".equals(r.path()), 2, 10_000)).isEqualTo(2);
+        }
+    }
+}

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Internal state of libdriftwatch.so, shared by dw_bridge.c, dw_ringbuf.c and dw_fanotify.c. */
+#ifndef DW_INTERNAL_H
+#define DW_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "dw_bridge.h"
+
+#define DW_DETAIL_LEN 512
+
+struct exec_bpf;
+struct file_bpf;
+struct net_bpf;
+struct bpf_link;
+
+/* Consumer of the eBPF ring buffer, reading the mmapped ring directly (libbpf 1.1 has no
+ * bounded consume): a record is copied to the caller and the consumer position advanced only
+ * when it fits, so nothing is lost when the caller's buffer is full. */
+struct dw_ring {
+	int map_fd;
+	size_t size;                 /* data area, power of two */
+	size_t page;
+	void *cons_page;             /* read-write: consumer position */
+	void *prod_area;             /* read-only: producer position page + data mapped twice */
+	uint32_t ncpu;
+	uint32_t *expect_seq;        /* next sequence number per CPU */
+	int64_t seq_gaps;
+	uint64_t delivered, bad;
+};
+
+struct dw_decision {
+	uint64_t dev, ino;
+	uint32_t mask;
+};
+
+struct dw_watch {
+	int active;
+	int fd;
+	int pid;
+	uint32_t flags;
+	uint64_t cgroup_id, cgroup_v1_id;
+	int ndecisions;
+	struct dw_decision decisions[DW_FAN_MAX_DECISIONS];
+};
+
+struct dw_ctx {
+	struct dw_config cfg;
+
+	/* eBPF */
+	int bpf_state;
+	char bpf_detail[DW_DETAIL_LEN];
+	struct exec_bpf *exec;
+	struct file_bpf *file;
+	struct net_bpf *net;
+	struct bpf_link **links;
+	int nlinks;
+	int stats_fd, supp_fd;
+	struct dw_ring ring;
+	int poll_epfd;               /* ring map fd + fanotify eventfd */
+
+	/* fanotify */
+	int fan_state;
+	char fan_detail[DW_DETAIL_LEN];
+	pthread_mutex_t fan_lock;    /* watches and decisions; held briefly, never across I/O */
+	struct dw_watch *watches;    /* DW_FAN_MAX_WATCHES slots */
+	int fan_epfd;
+	int fan_stop_fd;             /* eventfd: stops the listener thread */
+	int fan_ready_fd;            /* eventfd: records queued for dw_poll */
+	pthread_t fan_thread;
+	int fan_thread_started;
+	pthread_mutex_t q_lock;      /* the fanotify record queue */
+	uint8_t *q;
+	size_t q_cap, q_len;
+	uint32_t fan_seq;
+	_Atomic uint64_t fan_events, fan_denied, fan_overflow, fan_queue_full, fan_errors, fan_delivered;
+	_Atomic int fan_watches;
+};
+
+/* dw_ringbuf.c */
+int dw_ring_init(struct dw_ring *r, int map_fd);
+void dw_ring_free(struct dw_ring *r);
+/* copies whole records into buf[cap]; returns bytes */
+size_t dw_ring_consume(struct dw_ring *r, uint8_t *buf, size_t cap);
+
+/* dw_fanotify.c */
+int dw_fan_start(struct dw_ctx *ctx);
+void dw_fan_stop(struct dw_ctx *ctx);
+size_t dw_fan_drain(struct dw_ctx *ctx, uint8_t *buf, size_t cap);
+
+void dw_detail(char *dst, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif /* DW_INTERNAL_H */
