@@ -187,6 +187,7 @@ public final class ProfileStore implements AutoCloseable {
                 edit = ProfileValidator.parse(new String(bytes, StandardCharsets.UTF_8), path.toString());
             } catch (ProfileFormatException e) {
                 reject(path, e, h);
+                if (rec != null) restore(key, path, bytes);
                 continue;
             }
             if (!apply(path, key, edit, h)) continue;
@@ -202,6 +203,33 @@ public final class ProfileStore implements AutoCloseable {
                 Log.warn("profile file deleted: profile removed (its workload starts learning again)", "file",
                         e.getKey().toString(), "key", e.getValue());
                 removeProfile(e.getValue(), false);
+            }
+        }
+    }
+
+    /**
+     * After a rejected edit of a profile the agent owns: the operator's text is kept next to it
+     * as {@code <file>.rejected} (never loaded) and the version in force is written back, so a
+     * restart neither loses the profile nor the operator's work.
+     */
+    private void restore(String key, Path path, byte[] rejectedBytes) {
+        Path aside = path.resolveSibling(path.getFileName() + ".rejected");
+        try {
+            AtomicFile.write(aside, rejectedBytes, AtomicFile.NONE);
+        } catch (IOException e) {
+            Log.warn("cannot keep the rejected profile edit", "file", aside.toString(), "error", e.toString());
+        }
+        FileRecord rec = files.get(key);
+        rec.hash = 0;
+        Profile p = profiles.get(key);
+        if (p != null && write(p)) {
+            flushedChanges.put(key, p.changes);
+            rejected.remove(path.toString());
+            ProfileError e = errorsByFile.get(path.toString());
+            if (e != null) {
+                errorsByFile.put(path.toString(), new ProfileError(e.file(), e.line(), e.column(), e.problem()
+                        + " (your edit is kept in " + aside.getFileName() + "; the version in force was written back)", e.timeMs()));
+                publishErrors();
             }
         }
     }
@@ -638,7 +666,11 @@ public final class ProfileStore implements AutoCloseable {
             rec.hash = h;
             markPersisted(p);
             writesOk.increment();
-            if (errorsByFile.remove(path.toString()) != null) publishErrors();
+            ProfileError err = errorsByFile.get(path.toString());
+            if (err != null && err.problem().startsWith("write failed")) {
+                errorsByFile.remove(path.toString());
+                publishErrors();
+            }
             return true;
         } catch (IOException | RuntimeException e) {
             writesFailed.increment();

@@ -215,7 +215,10 @@ final class ProfileStoreTest {
         assertThat(registry.get("driftwatch.profile.errors").gauge().value()).isEqualTo(1.0);
         assertThat(store.profile(KEY).dim(Dimension.FILE_READ).entry("/etc/nginx/nginx.conf")).isNotNull();
         assertThat(store.profile(KEY).compiled().matches(Dimension.EXEC, "/usr/sbin/nginx")).isTrue();
-        // the agent does not overwrite the operator's (bad) file while it is rejected... until fixed
+        // the operator's text is kept aside, the version in force is back in the file
+        assertThat(Files.readString(file().resolveSibling(file().getFileName() + ".rejected"))).contains("[broken");
+        assertThat(text()).isEqualTo(good);
+        assertThat(store.errors().get(0).problem()).contains(".rejected");
         edit(good.replace("mode: learning", "mode: monitor"));
         store.pollReload();
         assertThat(store.errors()).isEmpty();
