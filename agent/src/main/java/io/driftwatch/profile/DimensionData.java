@@ -199,7 +199,11 @@ public final class DimensionData {
                 if (e.suspect != null) continue;
                 children.add(childSegment(e.value, prefix.length()));
             }
-            if (children.size() <= fanout) continue;
+            if (children.size() <= fanout) {
+                int n = collapseBuckets(dir, prefix, under, fanout, maxExamples);
+                if (n > 0) return n;
+                continue;
+            }
             boolean undone = false;
             for (String t : tombstones.keySet()) if (t.startsWith(prefix + "*")) undone = true;
             if (undone) continue;
@@ -224,6 +228,49 @@ public final class DimensionData {
             return merged.size();
         }
         return 0;
+    }
+
+    private static final java.util.regex.Pattern BUCKET = java.util.regex.Pattern.compile("[0-9a-fA-F]{1,4}");
+
+    /**
+     * Hash-bucket directories (nginx {@code levels=1:2} temp and cache trees, git objects): when
+     * every entry under {@code dir} sits in two levels of short hex-digit directories and there
+     * are more than {@code fanout} distinct bucket pairs, both levels become {@code *}
+     * ({@code proxy_temp/*&#47;*&#47;[num]}). Each level alone may stay under the fan-out.
+     */
+    private int collapseBuckets(String dir, String prefix, Map<String, Entry> under, int fanout, int maxExamples) {
+        java.util.Set<String> pairs = new java.util.HashSet<>();
+        List<Entry> merged = new ArrayList<>();
+        for (Entry e : under.values()) {
+            if (e.suspect != null) continue;
+            String a = childSegment(e.value, prefix.length());
+            int b0 = prefix.length() + a.length() + 1;
+            if (b0 >= e.value.length()) return 0;
+            String b = childSegment(e.value, b0);
+            if (!BUCKET.matcher(a).matches() || !BUCKET.matcher(b).matches() || b0 + b.length() >= e.value.length()) return 0;
+            pairs.add(a + "/" + b);
+            merged.add(e);
+        }
+        if (pairs.size() <= fanout) return 0;
+        for (String t : tombstones.keySet()) if (t.startsWith(prefix + "*")) return 0;
+        for (Entry e : merged) entries.remove(e.value);
+        for (Entry e : merged) {
+            String a = childSegment(e.value, prefix.length());
+            int b0 = prefix.length() + a.length() + 1;
+            String b = childSegment(e.value, b0);
+            String collapsed = prefix + "*/*" + e.value.substring(b0 + b.length());
+            Entry target = entries.get(collapsed);
+            if (target == null) {
+                target = Entry.of(dimension, collapsed);
+                target.startupOnly = true;
+                entries.put(collapsed, target);
+            }
+            target.absorb(e, maxExamples);
+            target.addRule("fanout");
+            target.fanout = Math.max(target.fanout, pairs.size());
+        }
+        invalidate();
+        return merged.size();
     }
 
     private static String childSegment(String value, int from) {

@@ -681,6 +681,11 @@ public final class ProfileStore implements AutoCloseable {
         }
     }
 
+    /** The YAML of a profile as the store writes it, with extra header comment lines (examples, tools). */
+    public static byte[] render(Profile p, String headerComment) {
+        return ProfileWriter.write(p, headerComment);
+    }
+
     /** The path of a profile's file (written or loaded), or null before its first flush. */
     public Path file(String key) {
         FileRecord r = files.get(key);

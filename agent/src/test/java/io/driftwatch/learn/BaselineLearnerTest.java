@@ -236,6 +236,17 @@ final class BaselineLearnerTest {
     }
 
     @Test
+    void observe_hashBucketDirectories_collapseBothLevels() {
+        for (int i = 1; i <= 17 * 7; i += 7) {
+            learner.observe(ev.open(String.format("/var/cache/nginx/proxy_temp/%d/%02d/%010d", i % 10, (i / 10) % 100, i), true), c);
+        }
+        assertThat(values(Dimension.FILE_WRITE)).containsExactly("/var/cache/nginx/proxy_temp/*/*/[num]");
+        Entry e = profile().dim(Dimension.FILE_WRITE).entry("/var/cache/nginx/proxy_temp/*/*/[num]");
+        assertThat(e.generalisedBy()).containsExactly("counter", "fanout");
+        assertThat(e.count()).isEqualTo(17);
+    }
+
+    @Test
     void observe_rulesGeneraliseAndFoldRepeats() {
         learner.observe(ev.open("/var/lib/nginx/body/0000000012", true), c);
         learner.observe(ev.open("/var/lib/nginx/body/0000000013", true), c);
