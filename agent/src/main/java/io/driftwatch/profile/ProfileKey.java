@@ -47,13 +47,17 @@ public record ProfileKey(String key, String namespace, String workload, String c
                     String wl = known(info.workload()) ? info.workload() : info.pod();
                     return new ProfileKey(info.namespace() + "/" + wl + "/" + name, info.namespace(), wl, name);
                 }
-                // fall through: outside Kubernetes the workload is the image
+                return imageKey(info, repo, name); // outside Kubernetes the workload is the image
             case "image":
-                if (!known(repo)) return new ProfileKey(info.id(), "", info.shortId(), name);
-                return new ProfileKey(repo + ":" + name, "", repo, name);
+                return imageKey(info, repo, name);
             default:
                 throw new IllegalArgumentException("unknown profiles.key mode '" + mode + "'");
         }
+    }
+
+    private static ProfileKey imageKey(ContainerInfo info, String repo, String name) {
+        if (!known(repo)) return new ProfileKey(info.id(), "", info.shortId(), name);
+        return new ProfileKey(repo + ":" + name, "", repo, name);
     }
 
     private static boolean known(String s) {
