@@ -179,8 +179,7 @@ public final class BaselineLearner {
         if (hit != null) {
             hit.seen(now, startup);
             if (hit.isPattern()) hit.addExample(raw, rules.maxExamples());
-            p.changed();
-            p.observed();
+            p.observed(); // evidence only: the compiled form does not change
             dd.cache(key, hit);
             return hit;
         }
@@ -201,8 +200,10 @@ public final class BaselineLearner {
             default:
         }
         int before = dd.size();
+        boolean created;
         Entry e = dd.learn(g.value(), raw, g.rules(), now, b.imageDigest(), startup, b.deviation(), rules.maxExamples());
-        if (dd.size() > before) {
+        created = dd.size() > before;
+        if (created) {
             newEntries[d.ordinal()].increment();
             if (b.deviation() != null) {
                 Log.warn("new behaviour learned while a deviation is open: marked suspect", "key", p.key().key(),
@@ -221,7 +222,7 @@ public final class BaselineLearner {
                 if (e == null) return null;
             }
         }
-        p.changed();
+        if (created) p.changed();
         p.observed();
         dd.cache(key, e);
         return e;
