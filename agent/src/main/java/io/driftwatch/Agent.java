@@ -2,6 +2,14 @@ package io.driftwatch;
 
 import io.driftwatch.config.AgentConfig;
 import io.driftwatch.http.HttpServer;
+import io.driftwatch.learn.BaselineLearner;
+import io.driftwatch.learn.GeneralisationRules;
+import io.driftwatch.learn.LearningHandler;
+import io.driftwatch.learn.LearningSettings;
+import io.driftwatch.profile.Clock;
+import io.driftwatch.profile.ProfileError;
+import io.driftwatch.profile.ProfileSnapshot;
+import io.driftwatch.profile.ProfileStore;
 import io.driftwatch.http.Response;
 import io.driftwatch.http.Router;
 import io.driftwatch.log.Log;
@@ -42,6 +50,8 @@ public final class Agent implements AutoCloseable {
     private ContainerResolver resolver;
     private ProcessTable processTable;
     private io.driftwatch.sensor.KernelSources kernelSources;
+    private ProfileStore profiles;
+    private BaselineLearner learner;
     private Pipeline pipeline;
     private HttpServer http;
     private InetSocketAddress httpAddress;
@@ -89,6 +99,22 @@ public final class Agent implements AutoCloseable {
         pipeline = new Pipeline(sources, resolver, dispatcher, metrics.registry(), config.get(AgentConfig.LOG_EVENTS));
         pipeline.every(1000, "containers", () -> resolver.tick(System.currentTimeMillis()));
         pipeline.every(1000, "process-table", processTable::expire);
+
+        // ---- profiles and learning ----
+        // One ProfileStore (files under profiles_dir) and one learner on the pipeline thread;
+        // HTTP routes read published snapshots only. The detector uses profiles.compiledFor(c).
+        profiles = new ProfileStore(config.get(AgentConfig.PROFILES_DIR), config.get(AgentConfig.PROFILES_KEY),
+                metrics.registry(), Clock.SYSTEM);
+        profiles.load();
+        learner = new BaselineLearner(profiles, GeneralisationRules.load(config.get(AgentConfig.LEARNING_RULES_FILE)),
+                LearningSettings.from(config), processTable, Clock.SYSTEM, metrics.registry());
+        new LearningHandler(learner).register(dispatcher);
+        pipeline.every(1000, "profiles.tick", learner::tick);
+        pipeline.every(2000, "profiles.reload", profiles::pollReload);
+        pipeline.every(config.get(AgentConfig.PROFILES_FLUSH_INTERVAL).toMillis(), "profiles.flush", profiles::flush);
+        router.get("/api/v1/profiles", r -> Response.ok(profileList()));
+        router.get("/api/v1/profiles/*", this::profileRoute);
+        // ---- end of profiles and learning ----
 
         // ---- HTTP ----
         router.get("/metrics", r -> new Response(200, "text/plain; version=0.0.4; charset=utf-8",
@@ -144,6 +170,25 @@ public final class Agent implements AutoCloseable {
         return m;
     }
 
+    private Map<String, Object> profileList() {
+        List<Object> list = new ArrayList<>();
+        for (ProfileSnapshot s : profiles.snapshots()) list.add(s.summary());
+        List<Object> errors = new ArrayList<>();
+        for (ProfileError e : profiles.errors()) errors.add(e.toMap());
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("node", config.nodeName());
+        m.put("dir", profiles.dir().toString());
+        m.put("profiles", list);
+        m.put("errors", errors);
+        return m;
+    }
+
+    private Response profileRoute(io.driftwatch.http.Request r) {
+        String key = r.path().substring("/api/v1/profiles/".length());
+        ProfileSnapshot s = profiles.snapshot(key);
+        return s == null ? Response.error(404, "no profile '" + key + "'") : Response.ok(s.toMap());
+    }
+
     private Map<String, Object> status() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("version", VERSION);
@@ -183,6 +228,10 @@ public final class Agent implements AutoCloseable {
         return resolver;
     }
 
+    public ProfileStore profiles() {
+        return profiles;
+    }
+
     public Pipeline pipeline() {
         return pipeline;
     }
@@ -200,6 +249,13 @@ public final class Agent implements AutoCloseable {
         Log.info("driftwatch stopping");
         if (http != null) http.close();
         if (pipeline != null) pipeline.close();
+        if (profiles != null) { // the pipeline thread has stopped: this thread is now the only writer
+            try {
+                profiles.close();
+            } catch (RuntimeException e) {
+                Log.error("flushing profiles failed", "error", e.toString());
+            }
+        }
         for (EventSource s : sources) {
             try {
                 s.close();
