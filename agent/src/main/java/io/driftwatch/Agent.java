@@ -1,6 +1,12 @@
 package io.driftwatch;
 
 import io.driftwatch.config.AgentConfig;
+import io.driftwatch.detect.Detector;
+import io.driftwatch.respond.ActionExecutor;
+import io.driftwatch.respond.CgroupControl;
+import io.driftwatch.respond.JsonLinesSink;
+import io.driftwatch.respond.RecentDeviations;
+import io.driftwatch.respond.Responder;
 import io.driftwatch.http.HttpServer;
 import io.driftwatch.learn.BaselineLearner;
 import io.driftwatch.learn.GeneralisationRules;
@@ -51,6 +57,10 @@ public final class Agent implements AutoCloseable {
     private ProcessTable processTable;
     private io.driftwatch.sensor.KernelSources kernelSources;
     private ProfileStore profiles;
+    private RecentDeviations recentDeviations;
+    private JsonLinesSink jsonSink;
+    private ActionExecutor actions;
+    private Responder responder;
     private BaselineLearner learner;
     private Pipeline pipeline;
     private HttpServer http;
@@ -115,6 +125,32 @@ public final class Agent implements AutoCloseable {
         router.get("/api/v1/profiles", r -> Response.ok(profileList()));
         router.get("/api/v1/profiles/*", this::profileRoute);
         // ---- end of profiles and learning ----
+
+        // ---- detection and response ----
+        recentDeviations = new RecentDeviations(1000);
+        java.nio.file.Path devFile = config.get(AgentConfig.DEVIATIONS_FILE);
+        jsonSink = new JsonLinesSink(config.get(AgentConfig.DEVIATIONS_STDOUT) ? System.out : null, devFile,
+                config.get(AgentConfig.DEVIATIONS_MAX_MB) * 1024L * 1024L, config.get(AgentConfig.DEVIATIONS_KEEP));
+        actions = new ActionExecutor(new CgroupControl(config.get(AgentConfig.CGROUP_ROOT)),
+                config.get(AgentConfig.RESPONSE_DRY_RUN), config.get(AgentConfig.RESPONSE_MAX_ACTIONS),
+                metrics.registry(), System::currentTimeMillis);
+        responder = new Responder(config.nodeName(), profiles, processTable, List.of(recentDeviations, jsonSink), actions,
+                config.get(AgentConfig.RESPONSE_DEFAULT_ACTION), suppressor(), metrics.registry(),
+                System::currentTimeMillis);
+        new Detector(profiles, processTable, responder).register(dispatcher);
+        pipeline.every(1000, "responder", responder::tick);
+        resolver.addListener(new ContainerResolver.ContainerListener() {
+            @Override
+            public void started(ContainerState c) {}
+
+            @Override
+            public void stopped(ContainerState c) {
+                responder.stopped(c);
+            }
+        });
+        router.get("/api/v1/deviations", this::deviationsRoute);
+        router.post("/api/v1/containers/*", this::containerActionRoute);
+        // ---- end of detection and response ----
 
         // ---- HTTP ----
         router.get("/metrics", r -> new Response(200, "text/plain; version=0.0.4; charset=utf-8",
@@ -219,6 +255,87 @@ public final class Agent implements AutoCloseable {
         return router;
     }
 
+    /** Kernel-side suppression through the eBPF source, when it runs and sources.suppression is on. */
+    private Responder.Suppressor suppressor() {
+        io.driftwatch.sensor.BpfSource bpf = kernelSources == null ? null : kernelSources.bpf();
+        if (bpf == null || !config.get(AgentConfig.SOURCES_SUPPRESSION)) return null;
+        return new Responder.Suppressor() {
+            @Override
+            public boolean suppress(io.driftwatch.bridge.EventView ev) {
+                try {
+                    return bpf.suppress(ev);
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            }
+
+            @Override
+            public void clear(long cgroupId) {
+                try {
+                    bpf.clearSuppression(cgroupId);
+                } catch (java.io.IOException e) {
+                    Log.warn("clearing kernel suppression failed", "cgroup_id", cgroupId, "error", e.toString());
+                }
+            }
+        };
+    }
+
+    private Response deviationsRoute(io.driftwatch.http.Request r) {
+        int limit = 100;
+        String l = r.param("limit");
+        if (l != null) {
+            try {
+                limit = Integer.parseInt(l);
+            } catch (NumberFormatException e) {
+                throw new io.driftwatch.http.ApiException(400, "limit must be an integer from 1 to 1000", "limit");
+            }
+            if (limit < 1 || limit > 1000) {
+                throw new io.driftwatch.http.ApiException(400, "limit must be an integer from 1 to 1000", "limit");
+            }
+        }
+        String kind = r.param("kind");
+        if (kind != null && !List.of("exec", "file", "listen", "connect", "accept").contains(kind)) {
+            throw new io.driftwatch.http.ApiException(400, "kind must be one of exec, file, listen, connect, accept", "kind");
+        }
+        List<Object> out = new ArrayList<>();
+        for (io.driftwatch.detect.Deviation d : recentDeviations.latest(limit, r.param("profile"), kind)) out.add(d.toMap());
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("node", config.nodeName());
+        m.put("deviations", out);
+        return Response.ok(m);
+    }
+
+    /** POST /api/v1/containers/{id}/{freeze|unfreeze|kill}: operator actions, with the same safety checks. */
+    private Response containerActionRoute(io.driftwatch.http.Request r) {
+        String rest = r.path().substring("/api/v1/containers/".length());
+        int slash = rest.lastIndexOf('/');
+        if (slash <= 0) throw new io.driftwatch.http.ApiException(404, "expected /api/v1/containers/{id}/{freeze|unfreeze|kill}");
+        String id = rest.substring(0, slash);
+        String verb = rest.substring(slash + 1);
+        ActionExecutor.Action action;
+        switch (verb) {
+            case "freeze": action = ActionExecutor.Action.FREEZE; break;
+            case "unfreeze": action = ActionExecutor.Action.UNFREEZE; break;
+            case "kill": action = ActionExecutor.Action.KILL; break;
+            default: throw new io.driftwatch.http.ApiException(404, "unknown container action '" + verb
+                    + "' (freeze, unfreeze, kill)");
+        }
+        ContainerSnapshot target = null;
+        for (ContainerSnapshot c : resolver.snapshot()) {
+            if (c.info().id().equals(id) || (id.length() >= 12 && c.info().id().startsWith(id))) target = c;
+        }
+        if (target == null) throw new io.driftwatch.http.ApiException(404, "no running container '" + id + "'");
+        ActionExecutor.Result res = actions.execute(new ActionExecutor.Request(action, target.info().id(),
+                target.info().cgroupPath(), target.profileKey() == null ? "" : target.profileKey(), "operator request",
+                0, r.caller()));
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("container_id", target.info().id());
+        m.put("action", action.label());
+        m.put("result", res.result());
+        m.put("detail", res.detail());
+        return Response.json("ok".equals(res.result()) || "dry_run".equals(res.result()) ? 200 : 409, m);
+    }
+
     /** The process table (exe, parent exe, init lineage) for the learner and detector. */
     public ProcessTable processTable() {
         return processTable;
@@ -256,6 +373,8 @@ public final class Agent implements AutoCloseable {
                 Log.error("flushing profiles failed", "error", e.toString());
             }
         }
+        if (actions != null) actions.close();
+        if (jsonSink != null) jsonSink.close();
         for (EventSource s : sources) {
             try {
                 s.close();

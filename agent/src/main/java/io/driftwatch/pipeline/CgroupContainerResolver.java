@@ -331,7 +331,8 @@ public final class CgroupContainerResolver implements ContainerResolver {
         for (Tracked t : live) {
             ContainerState c = t.state;
             out.add(new ContainerSnapshot(c.info, c.cgroupId != 0 ? c.cgroupId : c.cgroupV1Id, c.initPid, c.processes,
-                    c.events, c.startedMillis, null));
+                    c.events, c.startedMillis, c.profileSlot instanceof io.driftwatch.profile.ProfileBinding
+                            ? ((io.driftwatch.profile.ProfileBinding) c.profileSlot).profile().key().key() : null));
         }
         snapshot = List.copyOf(out);
     }

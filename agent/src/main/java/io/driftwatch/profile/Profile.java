@@ -30,6 +30,8 @@ public final class Profile {
     /** Bumped when entries, tombstones or mode change: the compiled form is rebuilt. */
     long structure;
     boolean deleted;
+    /** Deviation-derived proposals awaiting review, by "dimension value" (runtime; see ProfileStore#propose). */
+    final java.util.TreeMap<String, Proposal> proposals = new java.util.TreeMap<>();
     private CompiledProfile compiled;
     private long compiledStructure = -1;
 
@@ -207,6 +209,24 @@ public final class Profile {
         /** Allocation-free. */
         public void seen(long now) {
             if (now > lastSeenMs) lastSeenMs = now;
+        }
+    }
+
+    /** A deviation the operator may turn into an entry (approve) or a tombstone (reject). */
+    static final class Proposal {
+        final Dimension dimension;
+        final String value;
+        long count;
+        final long firstMs;
+        long lastMs;
+        final java.util.Map<String, Object> evidence;
+
+        Proposal(Dimension dimension, String value, long now, java.util.Map<String, Object> evidence) {
+            this.dimension = dimension;
+            this.value = value;
+            this.firstMs = now;
+            this.lastMs = now;
+            this.evidence = evidence;
         }
     }
 }

@@ -45,6 +45,8 @@ import java.util.concurrent.TimeUnit;
  * the file was written are kept, counters keep counting. Deleting a file deletes the profile.
  */
 public final class ProfileStore implements AutoCloseable {
+    /** Pending deviation proposals kept per profile; more are dropped until some are reviewed. */
+    static final int MAX_PROPOSALS = 1000;
     private static final long DOCUMENT_REFRESH_MS = 5_000;
     private static final long MAX_FILE_BYTES = ProfileReader.MAX_CHARS;
 
@@ -486,6 +488,7 @@ public final class ProfileStore implements AutoCloseable {
         DimensionData dd = p.dim(d);
         dd.remove(value);
         dd.tombstones.put(value, new Tombstone(d, value, clock.millis(), caller, reason, false));
+        p.proposals.remove(d.tag() + " " + value);
         dd.invalidate();
         p.changed();
         Log.info("profile entry tombstoned", "key", key, "dimension", d.tag(), "value", value, "by", caller);
@@ -571,11 +574,46 @@ public final class ProfileStore implements AutoCloseable {
         caller(caller);
         Profile p = require(key);
         Entry e = p.dim(d).entries.get(value);
-        if (e == null) throw new NoSuchElementException("no " + d.tag() + " entry " + value + " in '" + key + "'");
+        if (e == null && p.proposals.containsKey(d.tag() + " " + value)) {
+            addEntry(key, d, value, caller);
+            e = p.dim(d).entries.get(value);
+        }
+        if (e == null) throw new NoSuchElementException("no " + d.tag() + " entry or proposal " + value + " in '" + key + "'");
+        p.proposals.remove(d.tag() + " " + value);
         e.suspect = null;
         e.reviewedBy = caller;
         p.changed();
+        Log.info("profile entry approved", "key", key, "dimension", d.tag(), "value", value, "by", caller);
         return publish(p);
+    }
+
+    /**
+     * Records a deviation as a proposed addition to the profile (pipeline thread; called by the
+     * detector for each distinct deviation). {@code value} is in profile syntax (an escaped exact
+     * path, {@code proto:port}, {@code proto:addr:port}). Proposals are kept in memory, bounded per
+     * profile, and re-proposed by the next occurrence after a restart.
+     */
+    public void propose(String key, Dimension d, String value, Map<String, Object> evidence) {
+        Profile p = profiles.get(key);
+        if (p == null) return;
+        String k = d.tag() + " " + value;
+        Profile.Proposal pr = p.proposals.get(k);
+        long now = clock.millis();
+        if (pr != null) {
+            pr.count++;
+            pr.lastMs = now;
+            return;
+        }
+        if (p.proposals.size() >= MAX_PROPOSALS) return;
+        pr = new Profile.Proposal(d, value, now, evidence);
+        pr.count = 1;
+        p.proposals.put(k, pr);
+        p.touched();
+    }
+
+    /** Rejects a proposal: the value is tombstoned, so it is never learned or proposed again. */
+    public ProfileSnapshot reject(String key, Dimension d, String value, String caller) {
+        return tombstone(key, d, value, caller, "proposal rejected");
     }
 
     /**
@@ -630,6 +668,17 @@ public final class ProfileStore implements AutoCloseable {
                 if (e.suspect != null) m.put("suspect_reason", e.suspect);
                 out.add(m);
             }
+        }
+        for (Profile.Proposal pr : p.proposals.values()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("dimension", pr.dimension.tag());
+            m.put("value", pr.value);
+            m.put("reason", "deviation");
+            m.put("count", pr.count);
+            m.put("first_seen", java.time.Instant.ofEpochMilli(pr.firstMs).toString());
+            m.put("last_seen", java.time.Instant.ofEpochMilli(pr.lastMs).toString());
+            if (pr.evidence != null && !pr.evidence.isEmpty()) m.put("evidence", pr.evidence);
+            out.add(m);
         }
         return out;
     }

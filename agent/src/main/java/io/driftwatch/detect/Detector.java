@@ -1,0 +1,122 @@
+package io.driftwatch.detect;
+
+import static io.driftwatch.bridge.EventLayout.*;
+
+import io.driftwatch.bridge.EventView;
+import io.driftwatch.pipeline.ContainerState;
+import io.driftwatch.pipeline.Dispatcher;
+import io.driftwatch.pipeline.EventHandler;
+import io.driftwatch.pipeline.ProcessLineage;
+import io.driftwatch.profile.CompiledProfile;
+import io.driftwatch.profile.Dimension;
+import io.driftwatch.profile.ProfileStore;
+
+/**
+ * Checks every event of a container whose profile is in monitor or enforce mode against the
+ * profile (patterns included) and reports the verdict to a {@link DetectionListener}. Pure: it
+ * decides, it does not act. Allocation-free for known behaviour.
+ *
+ * <p>What is checked:
+ * <ul>
+ *   <li>exec: the path as executed; for a known executable also its parent (a shell the
+ *       entrypoint runs is expected, the same shell launched by the web server is not);</li>
+ *   <li>open: successful opens, as file_read or file_write by access mode;</li>
+ *   <li>listen/bind: successful ones, by proto:port;</li>
+ *   <li>connect: every attempt, whatever its result (a port scan is mostly refused connects);</li>
+ *   <li>accept: by local port;</li>
+ *   <li>accesses the kernel bridge already denied (fanotify in enforce mode) are always reported.</li>
+ * </ul>
+ * Not checked: host processes, the container runtime's own set-up (DW_F_RUNTIME), failed execs
+ * and opens (probing for files that do not exist is normal), and unreadable or truncated paths
+ * (counted by the sources).
+ */
+public final class Detector implements EventHandler {
+    public static final int UNKNOWN_VALUE = 1;
+    public static final int UNEXPECTED_PARENT = 2;
+    public static final int DENIED = 3;
+
+    static final int[] OPS = {OP_EXEC, OP_OPEN, OP_LISTEN, OP_BIND, OP_CONNECT, OP_ACCEPT};
+
+    private final ProfileStore store;
+    private final ProcessLineage lineage;
+    private final DetectionListener listener;
+
+    public Detector(ProfileStore store, ProcessLineage lineage, DetectionListener listener) {
+        this.store = store;
+        this.lineage = lineage;
+        this.listener = listener;
+    }
+
+    public Detector register(Dispatcher dispatcher) {
+        for (int op : OPS) dispatcher.register(op, this);
+        return this;
+    }
+
+    @Override
+    public void onEvent(EventView ev, ContainerState c) {
+        if (c == null || ev.hasFlag(F_RUNTIME)) return;
+        int op = ev.op();
+        Dimension d;
+        boolean denied = ev.hasFlag(F_DENIED);
+        switch (op) {
+            case OP_EXEC:
+                if (ev.execRet() < 0 && !denied) return;
+                if (badPath(ev, ev.filenameLen())) return;
+                d = Dimension.EXEC;
+                break;
+            case OP_OPEN:
+                if (ev.fileRet() < 0 && !denied) return;
+                if (badPath(ev, ev.pathLen())) return;
+                if ((ev.access() & ACC_EXEC) != 0) {
+                    if (!denied) return; // fanotify exec-open: the exec record carries the name as executed
+                    d = Dimension.EXEC;
+                    break;
+                }
+                d = Dimension.ofEvent(op, ev.access(), 0);
+                break;
+            case OP_LISTEN: case OP_BIND:
+                if (ev.netRet() < 0 && !denied) return;
+                if (ev.lport() == 0) return;
+                d = Dimension.ofEvent(op, 0, ev.proto());
+                break;
+            case OP_CONNECT:
+                if (ev.rport() == 0) return; // AF_UNSPEC disconnects, unbound UDP
+                d = Dimension.CONNECT;
+                break;
+            case OP_ACCEPT:
+                if (ev.netRet() < 0 || ev.lport() == 0) return;
+                d = Dimension.ACCEPT;
+                break;
+            default:
+                return;
+        }
+        if (d == null) return;
+        CompiledProfile p = store.compiledFor(c);
+        if (!p.alerts(d)) return;
+        if (denied) {
+            listener.deviation(ev, c, d, p, DENIED);
+            return;
+        }
+        if (!p.matches(d, ev)) {
+            listener.deviation(ev, c, d, p, UNKNOWN_VALUE);
+            return;
+        }
+        if (d == Dimension.EXEC && !p.execParentExpected(ev, lineage.parentExe(ev.tgid()))) {
+            listener.deviation(ev, c, d, p, UNEXPECTED_PARENT);
+            return;
+        }
+        listener.known(ev, c, d, p);
+    }
+
+    private static boolean badPath(EventView ev, int len) {
+        return len == 0 || ev.hasFlag(F_PATH_UNREADABLE | F_PATH_TRUNCATED | F_PATH_RELATIVE);
+    }
+
+    public static String reasonText(int reason) {
+        switch (reason) {
+            case UNEXPECTED_PARENT: return "unexpected_parent";
+            case DENIED: return "denied";
+            default: return "unknown_value";
+        }
+    }
+}
