@@ -83,6 +83,7 @@ public final class Agent implements AutoCloseable {
         resolver = new CgroupContainerResolver(procFs, cgroupFs,
                 RuntimeStateReader.fromConfig(config.get(AgentConfig.RUNTIME_STATE_DIRS)), metrics.registry());
         processTable = new ProcessTable(procFs, cgroupFs, metrics.registry());
+        new io.driftwatch.pipeline.ExecNormalizer(processTable).register(dispatcher); // before every other exec handler
         processTable.register(dispatcher);
 
         // ---- sources ----
@@ -137,7 +138,7 @@ public final class Agent implements AutoCloseable {
         responder = new Responder(config.nodeName(), profiles, processTable, List.of(recentDeviations, jsonSink), actions,
                 config.get(AgentConfig.RESPONSE_DEFAULT_ACTION), suppressor(), metrics.registry(),
                 System::currentTimeMillis);
-        new Detector(profiles, processTable, responder).register(dispatcher);
+        new Detector(profiles, responder).register(dispatcher);
         pipeline.every(1000, "responder", responder::tick);
         resolver.addListener(new ContainerResolver.ContainerListener() {
             @Override

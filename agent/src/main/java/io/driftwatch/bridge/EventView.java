@@ -13,12 +13,40 @@ import java.nio.charset.StandardCharsets;
 public final class EventView {
     private ByteBuffer buf;
     private int base;
+    // exec filename override (set by the pipeline's exec normaliser for the current record only)
+    private boolean fnOverride;
+    private ByteBuffer fnBuf;
+    private int fnOff;
+    private int fnLen;
 
     /** Points this view at the record starting at {@code offset}. No validation: see {@link #check}. */
     public EventView wrap(ByteBuffer buffer, int offset) {
         this.buf = buffer;
         this.base = offset;
+        this.fnOverride = false;
         return this;
+    }
+
+    /**
+     * Replaces the exec filename seen through this view, for the current record only (the bytes
+     * must stay valid until the next {@link #wrap}). Used to name a re-exec of {@code /proc/self/exe}
+     * by what was run (a busybox applet) instead of the magic link.
+     */
+    public void overrideFilename(ByteBuffer b, int off, int len) {
+        fnOverride = true;
+        fnBuf = b;
+        fnOff = off;
+        fnLen = len;
+    }
+
+    /** Sets a header flag in the record itself (the batch buffer belongs to the pipeline). */
+    public void setFlag(int flag) {
+        buf.putShort(base + HDR_FLAGS, (short) (flags() | flag));
+    }
+
+    /** Clears a header flag in the record itself (the batch buffer belongs to the pipeline). */
+    public void clearFlag(int flag) {
+        buf.putShort(base + HDR_FLAGS, (short) (flags() & ~flag));
     }
 
     /**
@@ -35,7 +63,7 @@ public final class EventView {
         switch (op) {
             case OP_EXEC:
                 need = EXEC_SIZE;
-                if (size >= need && (long) EXEC_DATA + filenameLen() + argvLen() > size) return "exec data overruns record";
+                if (size >= need && (long) EXEC_DATA + rawFilenameLen() + argvLen() > size) return "exec data overruns record";
                 break;
             case OP_OPEN:
                 need = FILE_SIZE;
@@ -57,6 +85,18 @@ public final class EventView {
     public int source() { return buf.get(base + HDR_SOURCE) & 0xff; }
     public int flags() { return buf.getShort(base + HDR_FLAGS) & 0xffff; }
     public boolean hasFlag(int flag) { return (flags() & flag) != 0; }
+
+    /**
+     * True for the container runtime's own work: flagged by the source (runc's start-up
+     * re-exec), or done by runc's set-up processes, which name themselves runc:[0:PARENT],
+     * runc:[1:CHILD], runc:[2:INIT] before the container's first exec.
+     */
+    public boolean isRuntime() {
+        if (hasFlag(F_RUNTIME)) return true;
+        int o = base + HDR_COMM;
+        return buf.get(o) == 'r' && buf.get(o + 1) == 'u' && buf.get(o + 2) == 'n' && buf.get(o + 3) == 'c'
+                && buf.get(o + 4) == ':' && buf.get(o + 5) == '[';
+    }
     public int size() { return buf.getInt(base + HDR_RECORD_SIZE); }
     public long ktimeNs() { return buf.getLong(base + HDR_KTIME_NS); }
     public long cgroupId() { return buf.getLong(base + HDR_CGROUP_ID); }
@@ -73,19 +113,29 @@ public final class EventView {
     public String comm() { return string(base + HDR_COMM, commLen()); }
 
     // ---- exec ---------------------------------------------------------------------------------
-    public int filenameLen() { return buf.getInt(base + EXEC_FILENAME_LEN); }
+    public int filenameLen() { return fnOverride ? fnLen : rawFilenameLen(); }
+    /** The filename's length as recorded, ignoring any override. */
+    public int rawFilenameLen() { return buf.getInt(base + EXEC_FILENAME_LEN); }
     public int argvLen() { return buf.getInt(base + EXEC_ARGV_LEN); }
     public int argc() { return buf.getInt(base + EXEC_ARGC); }
     public int execRet() { return buf.getInt(base + EXEC_RET); }
     public long exeIno() { return buf.getLong(base + EXEC_EXE_INO); }
-    public int filenameOffset() { return base + EXEC_DATA; }
-    public long filenameHash() { return Hashing.hash(buf, filenameOffset(), filenameLen()); }
-    public String filename() { return string(filenameOffset(), filenameLen()); }
+    /** Buffer holding the exec filename: the record's, or the override's. */
+    public ByteBuffer filenameBuffer() { return fnOverride ? fnBuf : buf; }
+    public int filenameOffset() { return fnOverride ? fnOff : base + EXEC_DATA; }
+    public long filenameHash() { return Hashing.hash(filenameBuffer(), filenameOffset(), filenameLen()); }
+    public String filename() {
+        byte[] b = new byte[filenameLen()];
+        filenameBuffer().get(filenameOffset(), b, 0, b.length);
+        return new String(b, StandardCharsets.UTF_8);
+    }
+    /** Offset of argv (after the recorded filename). */
+    public int argvOffset() { return base + EXEC_DATA + rawFilenameLen(); }
 
     /** argv as strings (allocates). */
     public java.util.List<String> argv() {
         java.util.List<String> out = new java.util.ArrayList<>();
-        int off = filenameOffset() + filenameLen();
+        int off = argvOffset();
         int end = off + argvLen();
         int start = off;
         for (int i = off; i < end; i++) {

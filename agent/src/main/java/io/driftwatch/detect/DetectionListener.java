@@ -14,7 +14,7 @@ public interface DetectionListener {
     /**
      * The event's behaviour is outside the profile.
      *
-     * @param reason {@link Detector#UNKNOWN_VALUE}, {@link Detector#UNEXPECTED_PARENT} or {@link Detector#DENIED}
+     * @param reason {@link Detector#UNKNOWN_VALUE} or {@link Detector#DENIED}
      */
     void deviation(EventView event, ContainerState container, Dimension dimension, CompiledProfile profile, int reason);
 }

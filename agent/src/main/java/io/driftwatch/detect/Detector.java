@@ -6,7 +6,6 @@ import io.driftwatch.bridge.EventView;
 import io.driftwatch.pipeline.ContainerState;
 import io.driftwatch.pipeline.Dispatcher;
 import io.driftwatch.pipeline.EventHandler;
-import io.driftwatch.pipeline.ProcessLineage;
 import io.driftwatch.profile.CompiledProfile;
 import io.driftwatch.profile.Dimension;
 import io.driftwatch.profile.ProfileStore;
@@ -18,8 +17,10 @@ import io.driftwatch.profile.ProfileStore;
  *
  * <p>What is checked:
  * <ul>
- *   <li>exec: the path as executed; for a known executable also its parent (a shell the
- *       entrypoint runs is expected, the same shell launched by the web server is not);</li>
+ *   <li>exec: the path as executed (an applet by its own name). The parents learned with each
+ *       executable are evidence for reviewers, not checked: the parent's name differs between
+ *       the kernel source (name as executed) and /proc (resolved binary), which would make the
+ *       check a source of false positives after every agent restart;</li>
  *   <li>open: successful opens, as file_read or file_write by access mode;</li>
  *   <li>listen/bind: successful ones, by proto:port;</li>
  *   <li>connect: every attempt, whatever its result (a port scan is mostly refused connects);</li>
@@ -32,18 +33,15 @@ import io.driftwatch.profile.ProfileStore;
  */
 public final class Detector implements EventHandler {
     public static final int UNKNOWN_VALUE = 1;
-    public static final int UNEXPECTED_PARENT = 2;
     public static final int DENIED = 3;
 
     static final int[] OPS = {OP_EXEC, OP_OPEN, OP_LISTEN, OP_BIND, OP_CONNECT, OP_ACCEPT};
 
     private final ProfileStore store;
-    private final ProcessLineage lineage;
     private final DetectionListener listener;
 
-    public Detector(ProfileStore store, ProcessLineage lineage, DetectionListener listener) {
+    public Detector(ProfileStore store, DetectionListener listener) {
         this.store = store;
-        this.lineage = lineage;
         this.listener = listener;
     }
 
@@ -54,7 +52,7 @@ public final class Detector implements EventHandler {
 
     @Override
     public void onEvent(EventView ev, ContainerState c) {
-        if (c == null || ev.hasFlag(F_RUNTIME)) return;
+        if (c == null || ev.isRuntime()) return;
         int op = ev.op();
         Dimension d;
         boolean denied = ev.hasFlag(F_DENIED);
@@ -101,10 +99,6 @@ public final class Detector implements EventHandler {
             listener.deviation(ev, c, d, p, UNKNOWN_VALUE);
             return;
         }
-        if (d == Dimension.EXEC && !p.execParentExpected(ev, lineage.parentExe(ev.tgid()))) {
-            listener.deviation(ev, c, d, p, UNEXPECTED_PARENT);
-            return;
-        }
         listener.known(ev, c, d, p);
     }
 
@@ -114,7 +108,6 @@ public final class Detector implements EventHandler {
 
     public static String reasonText(int reason) {
         switch (reason) {
-            case UNEXPECTED_PARENT: return "unexpected_parent";
             case DENIED: return "denied";
             default: return "unknown_value";
         }

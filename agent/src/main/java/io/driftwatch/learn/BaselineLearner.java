@@ -82,7 +82,7 @@ public final class BaselineLearner {
 
     /** Learns from one event of container {@code c} (null: a host process, ignored). */
     public void observe(EventView ev, ContainerState c) {
-        if (c == null) return;
+        if (c == null || ev.isRuntime()) return; // the runtime's set-up is not the container's behaviour
         int op = ev.op();
         Dimension d;
         int ret;

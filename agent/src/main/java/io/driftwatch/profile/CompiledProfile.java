@@ -85,8 +85,9 @@ public final class CompiledProfile {
         ByteBuffer b = ev.buffer();
         switch (d) {
             case EXEC: {
+                ByteBuffer fb = ev.filenameBuffer();
                 int off = ev.filenameOffset(), len = ev.filenameLen();
-                return path(Dimension.EXEC.ordinal(), Hashing.hash(b, off, len), b, off, len);
+                return path(Dimension.EXEC.ordinal(), Hashing.hash(fb, off, len), fb, off, len);
             }
             case FILE_READ: {
                 int off = ev.pathOffset(), len = ev.pathLen();
@@ -126,7 +127,7 @@ public final class CompiledProfile {
      */
     public boolean matchesExecParent(EventView ev, String parentExe) {
         if (parentExe == null) return false;
-        ByteBuffer b = ev.buffer();
+        ByteBuffer b = ev.filenameBuffer();
         int off = ev.filenameOffset(), len = ev.filenameLen();
         long ph = hash(parentExe);
         if (execParents.contains(Hashing.combine(Hashing.hash(b, off, len), ph))) return true;
@@ -137,36 +138,6 @@ public final class CompiledProfile {
             }
         }
         return false;
-    }
-
-    /** Tag combined with an exact executable's hash in {@code execParents}: the entry records parents. */
-    static final long HAS_PARENTS = 0x7061_7265_6e74_73L;
-
-    /**
-     * For a known executable: is {@code parentExe} one of the parents it was learned with? True
-     * also when the entry records no parents (nothing to compare) or the parent is unknown (null),
-     * so only a real mismatch — a known shell launched by a service that never launched it — is
-     * reported. Allocation-free for ASCII parent paths.
-     */
-    public boolean execParentExpected(EventView ev, String parentExe) {
-        if (parentExe == null) return true;
-        ByteBuffer b = ev.buffer();
-        int off = ev.filenameOffset(), len = ev.filenameLen();
-        long h = Hashing.hash(b, off, len);
-        if (exact[Dimension.EXEC.ordinal()].contains(h)) {
-            if (!execParents.contains(Hashing.combine(h, HAS_PARENTS))) return true;
-            return execParents.contains(Hashing.combine(h, hash(parentExe)));
-        }
-        PathPattern[] ps = paths[Dimension.EXEC.ordinal()];
-        boolean anyMatch = false;
-        for (int j = 0; j < ps.length; j++) {
-            if (ps[j].matches(b, off, len)) {
-                anyMatch = true;
-                if (patternParents[j].length == 0) return true;
-                for (String p : patternParents[j]) if (p.equals(parentExe)) return true;
-            }
-        }
-        return !anyMatch;
     }
 
     /** Slow path for tools and tests: is the real value (a path, {@code tcp:80}, {@code tcp:10.0.0.5:5432}) known? */

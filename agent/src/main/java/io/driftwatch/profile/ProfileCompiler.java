@@ -36,10 +36,7 @@ final class ProfileCompiler {
                     if (pp.isLiteral()) {
                         long h = Hashing.hash(pp.literalPath());
                         exact[d.ordinal()].add(h);
-                        if (d == Dimension.EXEC) {
-                            for (String parent : e.parents) execParents.add(Hashing.combine(h, Hashing.hash(parent)));
-                            if (e.parents.length > 0) execParents.add(Hashing.combine(h, CompiledProfile.HAS_PARENTS));
-                        }
+                        if (d == Dimension.EXEC) for (String parent : e.parents) execParents.add(Hashing.combine(h, Hashing.hash(parent)));
                     } else {
                         pl.add(pp);
                         if (d == Dimension.EXEC) patternParents.add(e.parents);

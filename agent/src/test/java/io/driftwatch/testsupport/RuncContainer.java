@@ -29,7 +29,7 @@ public final class RuncContainer implements AutoCloseable {
     private static final String[] APPLETS = {"sh", "ls", "cat", "sleep", "nc", "ps", "ip", "echo", "wget", "id",
             "hostname", "touch", "rm", "cp", "mkdir", "head", "tail", "grep", "true", "false", "env", "kill", "wc",
             "dd", "ln", "chmod", "date", "seq", "sed", "awk", "find", "mv", "stat", "readlink", "printf", "test", "xargs",
-            "crond", "crontab", "netstat", "vi", "tee", "uname", "whoami", "yes", "timeout", "usleep"};
+            "crond", "crontab", "netstat", "vi", "tee", "uname", "whoami", "yes", "timeout", "usleep", "httpd"};
 
     private final String id;
     private final Path bundle;
