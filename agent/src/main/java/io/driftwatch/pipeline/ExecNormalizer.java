@@ -47,7 +47,7 @@ public final class ExecNormalizer implements EventHandler {
             return;
         }
         if (fnLen != SELF_EXE.length || !equals(b, fn, SELF_EXE)) {
-            if (ev.execRet() == 0 && c != null) remember(ev);
+            if (ev.execRet() == 0) remember(ev);
             return;
         }
         int a0 = ev.argvOffset();
