@@ -78,6 +78,8 @@ public final class EventView {
     public int argc() { return buf.getInt(base + EXEC_ARGC); }
     public int execRet() { return buf.getInt(base + EXEC_RET); }
     public long exeIno() { return buf.getLong(base + EXEC_EXE_INO); }
+    /** Device of the executed file, kernel encoding (as {@link #dev()}); 0 when unknown. */
+    public long exeDev() { return buf.getLong(base + EXEC_EXE_DEV); }
     public int filenameOffset() { return base + EXEC_DATA; }
     public long filenameHash() { return Hashing.hash(buf, filenameOffset(), filenameLen()); }
     public String filename() { return string(filenameOffset(), filenameLen()); }
