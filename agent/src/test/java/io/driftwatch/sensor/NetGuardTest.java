@@ -167,6 +167,39 @@ final class NetGuardTest {
     }
 
     @Test
+    void enforcement_fails_open_when_the_agent_dies() throws Exception {
+        try (RuncContainer c = RuncContainer.builder("dwx-death-" + ProcessHandle.current().pid()).start()) {
+            listen(c, 7001);
+            Path tool = NativeBuild.output().resolve("dwguard");
+            Path busybox = c.rootfs().resolve("bin/busybox");
+            Path drop = c.rootfs().resolve("tmp/drop/busybox");
+            Files.createDirectories(drop.getParent());
+            Files.copy(busybox, drop);
+            drop.toFile().setExecutable(true, false);
+            long dev = io.driftwatch.bridge.Bridge.kernelDev(((Number) Files.getAttribute(busybox, "unix:dev")).longValue());
+            long ino = ((Number) Files.getAttribute(busybox, "unix:ino")).longValue();
+            Process agent = new ProcessBuilder(tool.toString(), c.cgroupV2Dir().toString(), String.valueOf(c.cgroupId()),
+                    String.valueOf(dev), String.valueOf(ino)).redirectErrorStream(true).start();
+            try {
+                java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(agent.getInputStream()));
+                assertThat(out.readLine()).isEqualTo("guarded");
+                assertThat(attachedPrograms(c.cgroupV2Dir())).contains("connect4");
+                assertThat(connect(c, "127.0.0.1", 7001).stderr()).contains("Operation not permitted");
+                assertThat(c.exec("/tmp/drop/busybox", "true").exitCode()).isEqualTo(137); // exec kill
+            } finally {
+                agent.destroyForcibly(); // SIGKILL: no clean-up code runs
+                assertThat(agent.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            }
+            // the kernel dropped the links with the process: nothing attached, nothing enforced
+            long end = System.nanoTime() + 5_000_000_000L;
+            while (attachedPrograms(c.cgroupV2Dir()).contains("connect4") && System.nanoTime() < end) Thread.sleep(20);
+            assertThat(attachedPrograms(c.cgroupV2Dir())).doesNotContain("connect4").doesNotContain("bind");
+            assertThat(connect(c, "127.0.0.1", 7001).stdout()).contains("hello-7001");
+            assertThat(c.exec("/tmp/drop/busybox", "echo", "ran").orThrow().stdout()).isEqualTo("ran\n");
+        }
+    }
+
+    @Test
     void guard_of_a_path_that_is_not_a_container_cgroup_is_refused() {
         assertThatThrownBy(() -> enf.guardNetwork(Path.of("/sys/fs/cgroup/unified"), true))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("root cgroup");
