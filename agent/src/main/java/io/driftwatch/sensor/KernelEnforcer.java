@@ -243,6 +243,10 @@ public final class KernelEnforcer {
     // ---- argument checks (package-private for the unit tests) -----------------------------------
 
     void checkCgroup(long cgroupId) {
+        checkCgroup(cgroupId, selfCgroupId);
+    }
+
+    static void checkCgroup(long cgroupId, long selfCgroupId) {
         if (cgroupId <= 1) {
             throw new IllegalArgumentException("cgroup id " + cgroupId + " is not a container's (1 is the host's root cgroup)");
         }
