@@ -7,10 +7,46 @@
  * run as /bin/cat stays /bin/cat although the file is /bin/busybox. The container runtime's
  * own re-execs while a container starts (runc runs /proc/self/exe, then re-execs a memfd copy
  * of itself) are flagged DW_F_RUNTIME so the agent does not learn them as the container's.
+ *
+ * Exec kill (enforce mode): for a cgroup in dw_exec_enforce, a successful exec whose file
+ * (dev, ino) is not in dw_exec_allow gets bpf_send_signal(SIGKILL). The signal is delivered on
+ * the return of execve to user space, so the new image never runs an instruction; the exec
+ * itself (opening and mapping the file) has happened. The file checked is bprm->file after the
+ * binfmt handlers: for a script that is its interpreter, not the script.
  */
 #include "dw_common.h"
+#include "dw_enforce.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define DW_SIGKILL 9
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, DW_EXEC_POLICY_MAX);
+	__type(key, __u64);
+	__type(value, struct dw_exec_policy);
+} dw_exec_enforce SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, DW_EXEC_ALLOW_MAX);
+	__type(key, struct dw_exec_allow_key);
+	__type(value, __u8);
+} dw_exec_allow SEC(".maps");
+
+/* true when the exec is not allowed in an exec-kill cgroup: the caller is then killed */
+static __always_inline bool dw_exec_denied(__u64 cgid, __u64 dev, __u64 ino)
+{
+	struct dw_exec_policy *pol = bpf_map_lookup_elem(&dw_exec_enforce, &cgid);
+	if (!pol || !pol->on)
+		return false;
+	struct dw_exec_allow_key k = {.cgroup_id = cgid, .dev = dev, .ino = ino};
+	if (bpf_map_lookup_elem(&dw_exec_allow, &k))
+		return false;
+	__sync_fetch_and_add(&pol->killed, 1);
+	return true;
+}
 
 static __always_inline bool dw_prefix(const char *s, const char *p, int n)
 {
@@ -82,6 +118,12 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	hp->exec.argc = BPF_CORE_READ(bprm, argc);
 	hp->exec.ret = 0;
 	hp->exec.exe_ino = BPF_CORE_READ(file, f_inode, i_ino);
+	hp->exec.exe_dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+	if (dw_exec_denied(hp->hdr.cgroup_id, hp->exec.exe_dev, hp->exec.exe_ino)) {
+		bpf_send_signal(DW_SIGKILL);
+		hp->hdr.flags |= DW_F_KILLED;
+		dw_stat_inc(DW_BPF_STAT_EXEC_KILLED);
+	}
 	dw_emit(hp, DW_ALIGN8(sizeof(struct dw_exec) + fnlen + alen));
 	return 0;
 }
@@ -132,6 +174,7 @@ static __always_inline int dw_exec_exit(long ret)
 	hp->exec.argc = 0;
 	hp->exec.ret = ret;
 	hp->exec.exe_ino = 0;
+	hp->exec.exe_dev = 0;
 	dw_emit(hp, DW_ALIGN8(sizeof(struct dw_exec) + fnlen));
 	return 0;
 }

@@ -286,6 +286,8 @@ static void dw_bpf_start(struct dw_ctx *ctx)
 	}
 
 	ctx->stats_fd = bpf_map__fd(ctx->exec->maps.dw_stats);
+	ctx->exec_enforce_fd = bpf_map__fd(ctx->exec->maps.dw_exec_enforce);
+	ctx->exec_allow_fd = bpf_map__fd(ctx->exec->maps.dw_exec_allow);
 	ctx->supp_fd = bpf_map__fd(ctx->exec->maps.dw_supp);
 	err = dw_ring_init(&ctx->ring, bpf_map__fd(ctx->exec->maps.dw_events));
 	if (err) {
@@ -306,6 +308,8 @@ static void dw_bpf_start(struct dw_ctx *ctx)
 
 static void dw_bpf_stop(struct dw_ctx *ctx)
 {
+	dw_enforce_stop(ctx); /* guards reuse the exec object's maps */
+	ctx->exec_enforce_fd = ctx->exec_allow_fd = -1;
 	for (int i = 0; i < ctx->nlinks; i++)
 		bpf_link__destroy(ctx->links[i]);
 	free(ctx->links);
@@ -358,6 +362,7 @@ int dw_open(const struct dw_config *cfg, struct dw_ctx **out)
 	ctx->fan_epfd = ctx->fan_stop_fd = ctx->fan_ready_fd = -1;
 	ctx->ring.map_fd = -1;
 	pthread_mutex_init(&ctx->fan_lock, NULL);
+	dw_enforce_init(ctx);
 	pthread_mutex_init(&ctx->q_lock, NULL);
 	ctx->poll_epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (ctx->poll_epfd < 0) {
@@ -480,6 +485,8 @@ int dw_stats(struct dw_ctx *ctx, __u64 *out, __u32 n)
 			case DW_BPF_STAT_PATH_UNREADABLE: s[DW_STAT_PATH_UNREADABLE] = sum; break;
 			case DW_BPF_STAT_SUPPRESSED: s[DW_STAT_SUPPRESSED] = sum; break;
 			case DW_BPF_STAT_NO_ENTER: s[DW_STAT_NO_ENTER] = sum; break;
+			case DW_BPF_STAT_NET_DENIED: s[DW_STAT_NET_DENIED] = sum; break;
+			case DW_BPF_STAT_EXEC_KILLED: s[DW_STAT_EXEC_KILLED] = sum; break;
 			}
 		}
 		free(per);
@@ -494,6 +501,8 @@ int dw_stats(struct dw_ctx *ctx, __u64 *out, __u32 n)
 	s[DW_STAT_FAN_ERRORS] = atomic_load(&ctx->fan_errors);
 	s[DW_STAT_FAN_DELIVERED] = atomic_load(&ctx->fan_delivered);
 	s[DW_STAT_FAN_WATCHES] = atomic_load(&ctx->fan_watches);
+	s[DW_STAT_FAN_NOT_ALLOWED] = atomic_load(&ctx->fan_not_allowed);
+	s[DW_STAT_NET_GUARDS] = atomic_load(&ctx->nguards);
 	__u32 m = n < DW_STAT_COUNT ? n : DW_STAT_COUNT;
 	memcpy(out, s, m * sizeof(__u64));
 	return DW_STAT_COUNT;
@@ -559,5 +568,6 @@ void dw_close(struct dw_ctx *ctx)
 		close(ctx->poll_epfd);
 	pthread_mutex_destroy(&ctx->fan_lock);
 	pthread_mutex_destroy(&ctx->q_lock);
+	pthread_mutex_destroy(&ctx->enf_lock);
 	free(ctx);
 }

@@ -17,6 +17,17 @@
  * - the thread never opens a file on a marked mount: it reads only /proc (not markable for
  *   permission events) and the event fds the kernel gives it.
  * - if the agent dies, the kernel closes the groups and releases every pending event.
+ *
+ * Exec allow-list (DW_FAN_ALLOWLIST_EXEC): an exec open (FAN_OPEN_EXEC_PERM) is denied unless
+ * its (dev, ino) is in the watch's allow table (open addressing, at most DW_FAN_MAX_ALLOWED
+ * entries: a lookup is a few probes, no allocation, made before the answer). The kernel raises
+ * FAN_OPEN_EXEC_PERM for files opened by execve itself: the executable, a script's interpreter
+ * (binfmt_script), and the ELF interpreter (ld.so) of a dynamic binary; shared libraries are
+ * opened by ld.so with open(2) + mmap, so they raise only FAN_OPEN_PERM and are not checked.
+ * A mount mark covers one mount, so switching the mode on also marks, for exec events only,
+ * every mount of the container that allows exec (/dev, /dev/shm, volumes...), resolved under the
+ * container's root without following symlinks (openat2 RESOLVE_IN_ROOT|RESOLVE_NO_SYMLINKS) and
+ * checked against the mount id. Mounts made later are not covered.
  * Records go to a bounded queue that dw_poll drains; when it is full the record is counted
  * (DW_STAT_FAN_QUEUE_FULL) and dropped; the answer was already given.
  */
@@ -24,6 +35,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +51,8 @@
 
 #define DW_EV_STOP 0xffffffffu
 #define DW_FAN_BATCH 256
+
+static int dw_mark_exec_mounts(int gfd, int pid);
 
 static uint64_t dw_kdev(dev_t d)
 {
@@ -104,8 +119,10 @@ void dw_fan_stop(struct dw_ctx *ctx)
 	}
 	if (ctx->watches) {
 		for (int i = 0; i < DW_FAN_MAX_WATCHES; i++)
-			if (ctx->watches[i].active)
+			if (ctx->watches[i].active) {
 				close(ctx->watches[i].fd); /* releases pending permission events */
+				free(ctx->watches[i].allowed);
+			}
 		free(ctx->watches);
 		ctx->watches = NULL;
 	}
@@ -126,8 +143,10 @@ int dw_fan_watch(struct dw_ctx *ctx, int pid, __u64 cgroup_id, __u64 cgroup_v1_i
 		return -EINVAL;
 	if (!ctx->watches)
 		return -ENODEV;
-	if (pid <= 0 || !(flags & (DW_FAN_PERM | DW_FAN_NOTIFY)) || (flags & ~(DW_FAN_PERM | DW_FAN_NOTIFY)))
+	if (pid <= 0 || !(flags & (DW_FAN_PERM | DW_FAN_NOTIFY)) || (flags & ~(DW_FAN_PERM | DW_FAN_MODE_MASK)))
 		return -EINVAL;
+	if ((flags & DW_FAN_ALLOWLIST_EXEC) && !(flags & DW_FAN_PERM))
+		return -EOPNOTSUPP;
 	int perm = flags & DW_FAN_PERM;
 	unsigned int init = FAN_CLOEXEC | FAN_NONBLOCK | (perm ? FAN_CLASS_CONTENT | FAN_UNLIMITED_QUEUE : FAN_CLASS_NOTIF);
 	int fd = fanotify_init(init, O_RDONLY | O_LARGEFILE | O_CLOEXEC);
@@ -161,6 +180,16 @@ int dw_fan_watch(struct dw_ctx *ctx, int pid, __u64 cgroup_id, __u64 cgroup_v1_i
 	w->flags = flags;
 	w->cgroup_id = cgroup_id;
 	w->cgroup_v1_id = cgroup_v1_id;
+	if (flags & DW_FAN_ALLOWLIST_EXEC) {
+		w->allowed = calloc(DW_FAN_ALLOW_SLOTS, sizeof(*w->allowed));
+		w->mounts_marked = 1;
+		if (!w->allowed) {
+			w->active = 0;
+			pthread_mutex_unlock(&ctx->fan_lock);
+			close(fd);
+			return -ENOMEM;
+		}
+	}
 	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)id};
 	if (epoll_ctl(ctx->fan_epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
 		int err = -errno;
@@ -170,7 +199,12 @@ int dw_fan_watch(struct dw_ctx *ctx, int pid, __u64 cgroup_id, __u64 cgroup_v1_i
 		return err;
 	}
 	atomic_fetch_add(&ctx->fan_watches, 1);
+	int gfd = (flags & DW_FAN_ALLOWLIST_EXEC) ? dup(fd) : -1;
 	pthread_mutex_unlock(&ctx->fan_lock);
+	if (gfd >= 0) {
+		dw_mark_exec_mounts(gfd, pid); /* best effort: the root mount is marked in any case */
+		close(gfd);
+	}
 	return id;
 }
 
@@ -179,6 +213,225 @@ static struct dw_watch *dw_watch_get(struct dw_ctx *ctx, int watch)
 	if (!ctx || !ctx->watches || watch < 0 || watch >= DW_FAN_MAX_WATCHES || !ctx->watches[watch].active)
 		return NULL;
 	return &ctx->watches[watch];
+}
+
+/* ---- the exec allow table ---------------------------------------------------------------- */
+
+static uint32_t dw_allow_hash(uint64_t dev, uint64_t ino)
+{
+	uint64_t h = (ino ^ (dev << 32 | dev >> 32)) * 0x9e3779b97f4a7c15ull;
+	return (uint32_t)(h >> 32) & (DW_FAN_ALLOW_SLOTS - 1);
+}
+
+/* slot of (dev, ino), or of the free slot where it would go */
+static uint32_t dw_allow_slot(struct dw_watch *w, uint64_t dev, uint64_t ino)
+{
+	uint32_t i = dw_allow_hash(dev, ino);
+	for (uint32_t n = 0; n < DW_FAN_ALLOW_SLOTS; n++, i = (i + 1) & (DW_FAN_ALLOW_SLOTS - 1)) {
+		if (w->allowed[i][1] == 0 || (w->allowed[i][0] == dev && w->allowed[i][1] == ino))
+			return i;
+	}
+	return 0; /* unreachable: the table is at most half full */
+}
+
+static int dw_allow_has(struct dw_watch *w, uint64_t dev, uint64_t ino)
+{
+	if (!w->allowed || w->nallowed == 0)
+		return 0;
+	uint32_t i = dw_allow_slot(w, dev, ino);
+	return w->allowed[i][1] == ino && w->allowed[i][0] == dev;
+}
+
+/* linear probing deletion by backward shift: no tombstones, lookups stay short */
+static void dw_allow_remove_at(struct dw_watch *w, uint32_t i)
+{
+	uint32_t mask = DW_FAN_ALLOW_SLOTS - 1;
+	w->allowed[i][0] = w->allowed[i][1] = 0;
+	for (uint32_t j = (i + 1) & mask; w->allowed[j][1] != 0; j = (j + 1) & mask) {
+		uint32_t home = dw_allow_hash(w->allowed[j][0], w->allowed[j][1]);
+		/* move j back to i when its home is not cyclically within (i, j] */
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			w->allowed[i][0] = w->allowed[j][0];
+			w->allowed[i][1] = w->allowed[j][1];
+			w->allowed[j][0] = w->allowed[j][1] = 0;
+			i = j;
+		}
+	}
+	w->nallowed--;
+}
+
+/* Marks, for exec permission events, every exec-capable mount of the container other than its
+ * root (already marked). Runs without fan_lock on a dup of the group fd: nothing here raises a
+ * permission event (O_PATH opens and /proc reads do not). Returns the number of mounts marked. */
+static int dw_mark_exec_mounts(int gfd, int pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/mountinfo", pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	snprintf(path, sizeof(path), "/proc/%d/root", pid);
+	int root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0) {
+		int err = -errno;
+		fclose(f);
+		return err;
+	}
+	char line[4096];
+	int marked = 0;
+	for (int lines = 0; lines < 4 * DW_FAN_MAX_MOUNTS && marked < DW_FAN_MAX_MOUNTS && fgets(line, sizeof(line), f);
+	     lines++) {
+		/* id parent maj:min root mountpoint options [optional...] - fstype source superopts */
+		unsigned long long mnt_id;
+		char mp[1024], opts[512];
+		if (sscanf(line, "%llu %*u %*s %*s %1023s %511s", &mnt_id, mp, opts) != 3)
+			continue;
+		if (strcmp(mp, "/") == 0)
+			continue;
+		int noexec = 0;
+		for (char *o = strtok(opts, ","); o; o = strtok(NULL, ","))
+			if (strcmp(o, "noexec") == 0)
+				noexec = 1;
+		if (noexec)
+			continue;
+		/* unescape \ooo (mountinfo escapes space, tab, newline, backslash) */
+		char un[1024];
+		size_t k = 0;
+		for (size_t j = 0; mp[j] && k < sizeof(un) - 1; j++) {
+			if (mp[j] == '\\' && mp[j + 1] >= '0' && mp[j + 1] <= '3' && mp[j + 2] && mp[j + 3]) {
+				un[k++] = (char)((mp[j + 1] - '0') * 64 + (mp[j + 2] - '0') * 8 + (mp[j + 3] - '0'));
+				j += 3;
+			} else {
+				un[k++] = mp[j];
+			}
+		}
+		un[k] = 0;
+		struct open_how how = {.flags = O_PATH | O_CLOEXEC | O_NOFOLLOW,
+				       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+		int fd = (int)syscall(SYS_openat2, root, un + 1, &how, sizeof(how));
+		if (fd < 0)
+			continue;
+		struct statx sx;
+		if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) == 0 && (sx.stx_mask & STATX_MNT_ID) &&
+		    sx.stx_mnt_id == mnt_id) {
+			char self[64];
+			snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+			if (fanotify_mark(gfd, FAN_MARK_ADD | FAN_MARK_MOUNT, FAN_OPEN_EXEC_PERM, AT_FDCWD, self) == 0)
+				marked++;
+		}
+		close(fd);
+	}
+	close(root);
+	fclose(f);
+	return marked;
+}
+
+int dw_fan_mode(struct dw_ctx *ctx, int watch, __u32 flags)
+{
+	if (!ctx || !ctx->watches)
+		return -EINVAL;
+	if (flags & ~(DW_FAN_MODE_MASK | DW_FAN_PERM))
+		return -EINVAL;
+	pthread_mutex_lock(&ctx->fan_lock);
+	struct dw_watch *w = dw_watch_get(ctx, watch);
+	int rc = 0, gfd = -1, pid = 0;
+	if (!w) {
+		rc = -ENOENT;
+	} else if ((flags & DW_FAN_PERM) && !(w->flags & DW_FAN_PERM)) {
+		rc = -EINVAL; /* the group's class is fixed at dw_fan_watch */
+	} else if ((flags & DW_FAN_ALLOWLIST_EXEC) && !(w->flags & DW_FAN_PERM)) {
+		rc = -EOPNOTSUPP;
+	} else if (!(w->flags & DW_FAN_PERM) && !(flags & DW_FAN_NOTIFY)) {
+		rc = -EINVAL; /* a notification watch that reports nothing: unwatch it */
+	} else {
+		if ((flags & DW_FAN_ALLOWLIST_EXEC) && !w->allowed) {
+			w->allowed = calloc(DW_FAN_ALLOW_SLOTS, sizeof(*w->allowed));
+			if (!w->allowed)
+				rc = -ENOMEM;
+		}
+		if (!rc && (flags & DW_FAN_ALLOWLIST_EXEC) && !w->mounts_marked) {
+			gfd = dup(w->fd);
+			pid = w->pid;
+			w->mounts_marked = 1;
+		}
+		if (!rc)
+			w->flags = (w->flags & ~DW_FAN_MODE_MASK) | (flags & DW_FAN_MODE_MASK);
+	}
+	pthread_mutex_unlock(&ctx->fan_lock);
+	if (gfd >= 0) {
+		int n = dw_mark_exec_mounts(gfd, pid);
+		close(gfd);
+		if (n < 0 && n != -ENOENT && n != -ESRCH)
+			rc = n;
+	}
+	return rc;
+}
+
+int dw_fan_allow_exec(struct dw_ctx *ctx, int watch, __u64 dev, __u64 ino)
+{
+	if (!ctx || !ctx->watches || ino == 0)
+		return -EINVAL;
+	pthread_mutex_lock(&ctx->fan_lock);
+	struct dw_watch *w = dw_watch_get(ctx, watch);
+	int rc = 0;
+	if (!w) {
+		rc = -ENOENT;
+	} else if (!(w->flags & DW_FAN_PERM)) {
+		rc = -EOPNOTSUPP;
+	} else {
+		if (!w->allowed)
+			w->allowed = calloc(DW_FAN_ALLOW_SLOTS, sizeof(*w->allowed));
+		if (!w->allowed) {
+			rc = -ENOMEM;
+		} else {
+			uint32_t i = dw_allow_slot(w, dev, ino);
+			if (w->allowed[i][1] == 0) {
+				if (w->nallowed >= DW_FAN_MAX_ALLOWED) {
+					rc = -ENOSPC;
+				} else {
+					w->allowed[i][0] = dev;
+					w->allowed[i][1] = ino;
+					w->nallowed++;
+				}
+			}
+		}
+	}
+	pthread_mutex_unlock(&ctx->fan_lock);
+	return rc;
+}
+
+int dw_fan_disallow_exec(struct dw_ctx *ctx, int watch, __u64 dev, __u64 ino)
+{
+	if (!ctx || !ctx->watches || ino == 0)
+		return -EINVAL;
+	pthread_mutex_lock(&ctx->fan_lock);
+	struct dw_watch *w = dw_watch_get(ctx, watch);
+	int rc = -ENOENT;
+	if (w && w->allowed) {
+		uint32_t i = dw_allow_slot(w, dev, ino);
+		if (w->allowed[i][1] == ino && w->allowed[i][0] == dev) {
+			dw_allow_remove_at(w, i);
+			rc = 0;
+		}
+	}
+	pthread_mutex_unlock(&ctx->fan_lock);
+	return rc;
+}
+
+int dw_fan_clear_exec(struct dw_ctx *ctx, int watch)
+{
+	if (!ctx || !ctx->watches)
+		return -EINVAL;
+	pthread_mutex_lock(&ctx->fan_lock);
+	struct dw_watch *w = dw_watch_get(ctx, watch);
+	int rc = w ? 0 : -ENOENT;
+	if (w && w->allowed) {
+		rc = w->nallowed;
+		memset(w->allowed, 0, DW_FAN_ALLOW_SLOTS * sizeof(*w->allowed));
+		w->nallowed = 0;
+	}
+	pthread_mutex_unlock(&ctx->fan_lock);
+	return rc;
 }
 
 int dw_fan_unwatch(struct dw_ctx *ctx, int watch)
@@ -194,6 +447,9 @@ int dw_fan_unwatch(struct dw_ctx *ctx, int watch)
 	epoll_ctl(ctx->fan_epfd, EPOLL_CTL_DEL, w->fd, NULL);
 	close(w->fd); /* the kernel allows whatever is still pending */
 	w->active = 0;
+	free(w->allowed);
+	w->allowed = NULL;
+	w->nallowed = 0;
 	atomic_fetch_sub(&ctx->fan_watches, 1);
 	pthread_mutex_unlock(&ctx->fan_lock);
 	return 0;
@@ -385,12 +641,19 @@ static void dw_handle_watch(struct dw_ctx *ctx, uint32_t id, uint8_t *rbuf, size
 			continue;
 		struct dw_pending p = {.fd = m->fd, .pid = m->pid, .mask = m->mask};
 		if (m->mask & (FAN_OPEN_PERM | FAN_OPEN_EXEC_PERM)) {
-			if (w->ndecisions > 0) {
+			int allowlist = (w->flags & DW_FAN_ALLOWLIST_EXEC) && (m->mask & FAN_OPEN_EXEC_PERM);
+			if (w->ndecisions > 0 || allowlist) {
 				struct stat st;
-				if (fstat(m->fd, &st) == 0) {
+				if (fstat(m->fd, &st) != 0) {
+					p.denied = allowlist; /* cannot tell what it is: not in the allow-list */
+				} else {
 					p.have_stat = 1;
 					p.dev = dw_kdev(st.st_dev);
 					p.ino = st.st_ino;
+					if (allowlist && !dw_allow_has(w, p.dev, p.ino)) {
+						p.denied = 1;
+						atomic_fetch_add(&ctx->fan_not_allowed, 1);
+					}
 					for (int i = 0; i < w->ndecisions; i++) {
 						struct dw_decision *d = &w->decisions[i];
 						if (d->dev != p.dev || d->ino != p.ino)

@@ -14,6 +14,7 @@
 struct exec_bpf;
 struct file_bpf;
 struct net_bpf;
+struct netguard_bpf;
 struct bpf_link;
 
 /* Consumer of the eBPF ring buffer, reading the mmapped ring directly (libbpf 1.1 has no
@@ -44,6 +45,22 @@ struct dw_watch {
 	uint64_t cgroup_id, cgroup_v1_id;
 	int ndecisions;
 	struct dw_decision decisions[DW_FAN_MAX_DECISIONS];
+	/* exec allow table (DW_FAN_ALLOWLIST_EXEC): open addressing, linear probing; a slot with
+	 * ino 0 is free (no file has inode 0). Allocated on first use. */
+	uint64_t (*allowed)[2];
+	int nallowed;
+	int mounts_marked;           /* extra mounts marked for exec events (allow-list mode) */
+};
+#define DW_FAN_ALLOW_SLOTS (2 * DW_FAN_MAX_ALLOWED) /* power of two, load <= 1/2 */
+
+/* one network guard: an instance of netguard.bpf.o attached to one cgroup v2 directory */
+struct dw_guard_slot {
+	int active;
+	uint64_t id;                 /* inode of the cgroup directory */
+	int cg_fd;
+	struct netguard_bpf *skel;
+	struct bpf_link *links[6];
+	int nlinks;
 };
 
 struct dw_ctx {
@@ -76,7 +93,15 @@ struct dw_ctx {
 	size_t q_cap, q_len;
 	uint32_t fan_seq;
 	_Atomic uint64_t fan_events, fan_denied, fan_overflow, fan_queue_full, fan_errors, fan_delivered;
+	_Atomic uint64_t fan_not_allowed;
 	_Atomic int fan_watches;
+
+	/* enforcement (dw_enforce.c) */
+	pthread_mutex_t enf_lock;    /* guards; held across loading and attaching a guard */
+	struct dw_guard_slot *guards; /* DW_NET_MAX_GUARDS slots, allocated on first use */
+	int guard_map_fd, connect_map_fd, bind_map_fd; /* shared by all guard instances; -1 until the first */
+	_Atomic int nguards;
+	int exec_enforce_fd, exec_allow_fd; /* maps of exec.bpf.c; -1 without eBPF */
 };
 
 /* dw_ringbuf.c */
@@ -89,6 +114,10 @@ size_t dw_ring_consume(struct dw_ring *r, uint8_t *buf, size_t cap);
 int dw_fan_start(struct dw_ctx *ctx);
 void dw_fan_stop(struct dw_ctx *ctx);
 size_t dw_fan_drain(struct dw_ctx *ctx, uint8_t *buf, size_t cap);
+
+/* dw_enforce.c */
+void dw_enforce_init(struct dw_ctx *ctx);
+void dw_enforce_stop(struct dw_ctx *ctx);
 
 void dw_detail(char *dst, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

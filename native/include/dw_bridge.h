@@ -8,7 +8,8 @@
  * listener thread. The caller polls records (dw_event.h) in batches into a buffer it owns;
  * nothing calls back into the caller. Every function returning int returns >= 0 on success and
  * -errno on failure, as libbpf does. Thread safety: dw_poll and dw_stats from one thread (the
- * agent's pipeline thread); dw_suppress_*, dw_fan_* and dw_source_status from any thread.
+ * agent's pipeline thread); dw_suppress_*, dw_fan_*, dw_net_*, dw_exec_* and dw_source_status
+ * from any thread.
  */
 #ifndef DW_BRIDGE_H
 #define DW_BRIDGE_H
@@ -57,17 +58,38 @@ struct dw_config {
 #define DW_STAT_FAN_ERRORS 12     /* failed reads/responses */
 #define DW_STAT_FAN_DELIVERED 13  /* fanotify records copied to the caller */
 #define DW_STAT_FAN_WATCHES 14    /* active watches */
-#define DW_STAT_COUNT 16
+#define DW_STAT_NET_DENIED 15     /* connects/binds/sendmsgs refused by network guards */
+#define DW_STAT_EXEC_KILLED 16    /* execs answered with SIGKILL */
+#define DW_STAT_FAN_NOT_ALLOWED 17 /* exec opens denied by an allow-list (also in FAN_DENIED) */
+#define DW_STAT_NET_GUARDS 18     /* active network guards */
+#define DW_STAT_COUNT 24
 
 /* dw_fan_watch flags */
 #define DW_FAN_PERM (1u << 0)   /* permission events: the bridge answers, denials possible */
 #define DW_FAN_NOTIFY (1u << 1) /* emit a dw_file record (DW_SRC_FANOTIFY) for every open/exec */
+/* with DW_FAN_PERM: an exec open (FAN_OPEN_EXEC_PERM: execve's file, a script's interpreter, the
+ * ELF interpreter ld.so) is denied unless its (dev, ino) is in the watch's allow table; plain
+ * opens (shared libraries included) are not affected. Setting it also marks every exec-capable
+ * mount of the container for exec events, not only its root mount. */
+#define DW_FAN_ALLOWLIST_EXEC (1u << 2)
+#define DW_FAN_MODE_MASK (DW_FAN_NOTIFY | DW_FAN_ALLOWLIST_EXEC) /* what dw_fan_mode may change */
 
 /* dw_fan_deny mask */
 #define DW_FAN_DENY_OPEN (1u << 0) /* deny every open of the file, exec included */
 #define DW_FAN_DENY_EXEC (1u << 1) /* deny executing the file only */
 #define DW_FAN_MAX_DECISIONS 256   /* per watch */
 #define DW_FAN_MAX_WATCHES 1024
+#define DW_FAN_MAX_ALLOWED 4096    /* allow-table entries per watch */
+#define DW_FAN_MAX_MOUNTS 64       /* mounts marked per allow-list watch */
+
+/* dw_net_enforce flags */
+#define DW_NET_CONNECT (1u << 0)        /* connect(2) of AF_INET/AF_INET6 sockets (TCP and UDP) */
+#define DW_NET_BIND (1u << 1)           /* bind(2) */
+#define DW_NET_SENDMSG (1u << 2)        /* UDP sendmsg/sendto with a destination address */
+#define DW_NET_ALLOW_LOOPBACK (1u << 3) /* connect to 127.0.0.0/8, ::1 allowed when (proto, port) is
+					 * in the guard's bind allow-set: the container talks to itself */
+#define DW_NET_ALL (DW_NET_CONNECT | DW_NET_BIND | DW_NET_SENDMSG)
+#define DW_NET_MAX_GUARDS 256
 
 struct dw_ctx;
 
@@ -113,6 +135,50 @@ int dw_fan_deny(struct dw_ctx *ctx, int watch, __u64 dev, __u64 ino, __u32 mask)
 /* Drops the decision for one file, or (dw_fan_allow_all) all of the watch's decisions. */
 int dw_fan_allow(struct dw_ctx *ctx, int watch, __u64 dev, __u64 ino);
 int dw_fan_allow_all(struct dw_ctx *ctx, int watch);
+
+/* Mode of a watch at run time: flags is the new value of the mutable bits (DW_FAN_MODE_MASK);
+ * DW_FAN_PERM may be given when the watch has it (the class of a watch cannot change: -EINVAL).
+ * -EOPNOTSUPP for DW_FAN_ALLOWLIST_EXEC on a notification watch. */
+int dw_fan_mode(struct dw_ctx *ctx, int watch, __u32 flags);
+/* Allow-table of a watch: executing (dev, ino) is allowed under DW_FAN_ALLOWLIST_EXEC.
+ * -ENOSPC when DW_FAN_MAX_ALLOWED entries are in. dw_fan_disallow_exec: -ENOENT when absent. */
+int dw_fan_allow_exec(struct dw_ctx *ctx, int watch, __u64 dev, __u64 ino);
+int dw_fan_disallow_exec(struct dw_ctx *ctx, int watch, __u64 dev, __u64 ino);
+int dw_fan_clear_exec(struct dw_ctx *ctx, int watch);
+
+/* Network guard: attaches cgroup/connect4|6, bind4|6 and sendmsg4|6 (as flags ask) to one cgroup
+ * v2 directory, link-based with BPF_F_ALLOW_MULTI (other programs stay). Default deny: a connect
+ * or sendmsg passes iff its (proto, peer, port) is allowed (dw_net_allow_connect), a bind iff
+ * (proto, port) is (dw_net_allow_bind). Applies to the cgroup and its descendants only. Needs the
+ * eBPF source running (-ENODEV otherwise); -EEXIST when the cgroup is already guarded; -EINVAL
+ * for a path that is not a cgroup2 directory, or the cgroup2 root. flags: what is enforced from
+ * the start (see dw_net_mode); the six programs are attached in any case. Returns a handle. */
+int dw_net_enforce(struct dw_ctx *ctx, const char *cgroup_path, __u32 flags);
+/* Changes what a guard enforces (DW_NET_* flags; 0 leaves the programs attached but passing
+ * everything, e.g. while its allow-lists are filled in). */
+int dw_net_mode(struct dw_ctx *ctx, int handle, __u32 flags);
+/* family AF_INET (addr[0..3]) or AF_INET6 (addr[16]); prefix_len 0..32 / 0..128; port 0 = any;
+ * proto DW_PROTO_TCP, DW_PROTO_UDP or 0 = any. */
+int dw_net_allow_connect(struct dw_ctx *ctx, int handle, __u32 family, const __u8 *addr, __u32 prefix_len,
+			 __u32 port, __u32 proto);
+/* port 0..65535 (0: a bind to port 0, i.e. an ephemeral port); proto as above. */
+int dw_net_allow_bind(struct dw_ctx *ctx, int handle, __u32 port, __u32 proto);
+/* Denials of one guard: out[0] connect, out[1] bind, out[2] sendmsg; returns 3. */
+int dw_net_denied(struct dw_ctx *ctx, int handle, __u64 *out, __u32 n);
+/* Detaches the guard's programs and forgets its allow entries. */
+int dw_net_release(struct dw_ctx *ctx, int handle);
+
+/* Exec kill: in the cgroup (exact cgroup v2 id, not descendants) every successful exec whose file
+ * (dev, ino as in dw_exec.exe_dev/exe_ino) is not allowed gets SIGKILL before the new image runs
+ * a user-space instruction; its exec record carries DW_F_KILLED. on = 0 turns it off (the allow
+ * set stays). -ENODEV without the eBPF source. */
+int dw_exec_enforce(struct dw_ctx *ctx, __u64 cgroup_id, __u32 on);
+int dw_exec_allow(struct dw_ctx *ctx, __u64 cgroup_id, __u64 dev, __u64 ino);
+/* Turns exec kill off for the cgroup and forgets its allowed files and counter (call it when the
+ * container is gone); returns how many files were removed. */
+int dw_exec_clear(struct dw_ctx *ctx, __u64 cgroup_id);
+/* Execs killed in the cgroup since dw_exec_enforce first named it; -ENOENT when not named. */
+int dw_exec_killed(struct dw_ctx *ctx, __u64 cgroup_id, __u64 *out);
 
 void dw_close(struct dw_ctx *ctx);
 

@@ -20,7 +20,7 @@
 #include <linux/types.h>
 #endif
 
-#define DW_ABI_VERSION 2
+#define DW_ABI_VERSION 3
 
 #define DW_COMM_LEN 16
 #define DW_PATH_MAX 4096 /* longest path carried, including its NUL */
@@ -52,6 +52,7 @@
 #define DW_F_PERM (1u << 5)            /* fanotify permission event (answered by the bridge) */
 #define DW_F_DENIED (1u << 6)          /* the bridge denied this access */
 #define DW_F_THREAD (1u << 7)          /* fork: the child is a thread, not a process */
+#define DW_F_KILLED (1u << 8)          /* exec: the process was sent SIGKILL (exec-kill enforcement) */
 
 /* dw_file.access bits */
 #define DW_ACC_READ (1u << 0)
@@ -92,6 +93,7 @@ struct dw_exec {
 	__u32 argc;
 	__s32 ret;           /* 0, or -errno of a failed execve */
 	__u64 exe_ino;       /* inode of the executed file; 0 when unknown */
+	__u64 exe_dev;       /* its device (kernel encoding, as dw_file.dev); 0 when unknown */
 	char data[];
 };
 
@@ -121,7 +123,10 @@ struct dw_file {
 	char path[];
 };
 
-/* connect, bind, listen, accept. Ports in host byte order. For connect the remote side is the
+/* connect, bind, listen, accept. Ports in host byte order. A connect, bind or UDP sendmsg refused
+ * by a network guard (cgroup/connect*, bind*, sendmsg* programs) is one record with DW_F_DENIED,
+ * ret -EPERM and source DW_SRC_BPF (a UDP sendmsg is reported as DW_OP_CONNECT, proto UDP); the
+ * syscall tracepoints report the same attempt once more, without the flag, with ret -EPERM. For connect the remote side is the
  * peer; for bind/listen the local side is the bound address; for accept the remote side is the
  * client and lport the local port. */
 struct dw_net {
@@ -161,13 +166,15 @@ struct dw_supp_key {
 #define DW_BPF_STAT_PATH_UNREADABLE 2  /* records sent without a path (flag DW_F_PATH_UNREADABLE) */
 #define DW_BPF_STAT_SUPPRESSED 3       /* records suppressed by dw_supp */
 #define DW_BPF_STAT_NO_ENTER 4         /* sys_exit without its sys_enter (attach race, LRU eviction) */
+#define DW_BPF_STAT_NET_DENIED 5       /* connects/binds/sendmsgs refused by a network guard */
+#define DW_BPF_STAT_EXEC_KILLED 6      /* execs answered with SIGKILL (exec-kill enforcement) */
 #define DW_BPF_STAT_COUNT 8
 
 #define DW_ALIGN8(n) (((n) + 7u) & ~7u)
 #define DW_MAX_RECORD DW_ALIGN8(sizeof(struct dw_exec) + DW_PATH_MAX + DW_ARGV_MAX)
 
 _Static_assert(sizeof(struct dw_hdr) == 72, "dw_hdr layout changed: bump DW_ABI_VERSION and regenerate");
-_Static_assert(sizeof(struct dw_exec) == 96, "dw_exec layout changed");
+_Static_assert(sizeof(struct dw_exec) == 104, "dw_exec layout changed");
 _Static_assert(sizeof(struct dw_exit) == 80, "dw_exit layout changed");
 _Static_assert(sizeof(struct dw_fork) == 80, "dw_fork layout changed");
 _Static_assert(sizeof(struct dw_file) == 104, "dw_file layout changed");

@@ -57,6 +57,7 @@ int main(int argc, char **argv)
 	CONST("F_PERM", DW_F_PERM);
 	CONST("F_DENIED", DW_F_DENIED);
 	CONST("F_THREAD", DW_F_THREAD);
+	CONST("F_KILLED", DW_F_KILLED);
 	printf("\n    // file access bits (dw_file.access)\n");
 	CONST("ACC_READ", DW_ACC_READ);
 	CONST("ACC_WRITE", DW_ACC_WRITE);
@@ -93,6 +94,7 @@ int main(int argc, char **argv)
 	OFF("EXEC_ARGC", struct dw_exec, argc);
 	OFF("EXEC_RET", struct dw_exec, ret);
 	OFF("EXEC_EXE_INO", struct dw_exec, exe_ino);
+	OFF("EXEC_EXE_DEV", struct dw_exec, exe_dev);
 	OFF("EXEC_DATA", struct dw_exec, data);
 
 	printf("\n    // struct dw_exit\n");
@@ -183,6 +185,10 @@ static int bridge_layout(void)
 	CONST("STAT_FAN_ERRORS", DW_STAT_FAN_ERRORS);
 	CONST("STAT_FAN_DELIVERED", DW_STAT_FAN_DELIVERED);
 	CONST("STAT_FAN_WATCHES", DW_STAT_FAN_WATCHES);
+	CONST("STAT_NET_DENIED", DW_STAT_NET_DENIED);
+	CONST("STAT_EXEC_KILLED", DW_STAT_EXEC_KILLED);
+	CONST("STAT_FAN_NOT_ALLOWED", DW_STAT_FAN_NOT_ALLOWED);
+	CONST("STAT_NET_GUARDS", DW_STAT_NET_GUARDS);
 	CONST("STAT_COUNT", DW_STAT_COUNT);
 	printf("\n    // dw_fan_watch flags, dw_fan_deny masks\n");
 	CONST("FAN_PERM", DW_FAN_PERM);
@@ -191,6 +197,17 @@ static int bridge_layout(void)
 	CONST("FAN_DENY_EXEC", DW_FAN_DENY_EXEC);
 	CONST("FAN_MAX_DECISIONS", DW_FAN_MAX_DECISIONS);
 	CONST("FAN_MAX_WATCHES", DW_FAN_MAX_WATCHES);
+	CONST("FAN_ALLOWLIST_EXEC", DW_FAN_ALLOWLIST_EXEC);
+	CONST("FAN_MODE_MASK", DW_FAN_MODE_MASK);
+	CONST("FAN_MAX_ALLOWED", DW_FAN_MAX_ALLOWED);
+	CONST("FAN_MAX_MOUNTS", DW_FAN_MAX_MOUNTS);
+	printf("\n    // dw_net_enforce / dw_net_mode flags\n");
+	CONST("NET_CONNECT", DW_NET_CONNECT);
+	CONST("NET_BIND", DW_NET_BIND);
+	CONST("NET_SENDMSG", DW_NET_SENDMSG);
+	CONST("NET_ALLOW_LOOPBACK", DW_NET_ALLOW_LOOPBACK);
+	CONST("NET_ALL", DW_NET_ALL);
+	CONST("NET_MAX_GUARDS", DW_NET_MAX_GUARDS);
 	printf("}\n");
 	return 0;
 }

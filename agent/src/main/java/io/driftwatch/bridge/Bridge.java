@@ -306,6 +306,85 @@ public final class Bridge implements AutoCloseable {
     }
 
     /**
+     * Sets the mutable mode bits of a watch (BridgeLayout.FAN_NOTIFY, FAN_ALLOWLIST_EXEC); {@code flags}
+     * must carry FAN_PERM exactly when the watch has it.
+     */
+    public void fanMode(int watch, int flags) throws IOException {
+        check(LIB.dw_fan_mode(ctx(), watch, flags), "dw_fan_mode");
+    }
+
+    /** Adds a file to the watch's exec allow table (used under FAN_ALLOWLIST_EXEC). */
+    public void fanAllowExec(int watch, long dev, long ino) throws IOException {
+        check(LIB.dw_fan_allow_exec(ctx(), watch, dev, ino), "dw_fan_allow_exec");
+    }
+
+    /** Removes a file from the exec allow table; false when it was not there. */
+    public boolean fanDisallowExec(int watch, long dev, long ino) throws IOException {
+        int r = LIB.dw_fan_disallow_exec(ctx(), watch, dev, ino);
+        if (r == -2 /* ENOENT */) return false;
+        check(r, "dw_fan_disallow_exec");
+        return true;
+    }
+
+    /** Empties the exec allow table; returns how many entries it had. */
+    public int fanClearExec(int watch) throws IOException {
+        return check(LIB.dw_fan_clear_exec(ctx(), watch), "dw_fan_clear_exec");
+    }
+
+    // ---- network guards and exec kill (eBPF enforcement) ---------------------------------------
+
+    /** Attaches a network guard to a cgroup v2 directory (BridgeLayout.NET_* flags); returns its handle. */
+    public int netEnforce(String cgroupPath, int flags) throws IOException {
+        return check(LIB.dw_net_enforce(ctx(), cgroupPath, flags), "dw_net_enforce(" + cgroupPath + ")");
+    }
+
+    public void netMode(int handle, int flags) throws IOException {
+        check(LIB.dw_net_mode(ctx(), handle, flags), "dw_net_mode");
+    }
+
+    /** {@code addr}: 4 bytes (family 2) or 16 (family 10), network order. */
+    public void netAllowConnect(int handle, int family, byte[] addr, int prefixLen, int port, int proto) throws IOException {
+        check(LIB.dw_net_allow_connect(ctx(), handle, family, addr, prefixLen, port, proto), "dw_net_allow_connect");
+    }
+
+    public void netAllowBind(int handle, int port, int proto) throws IOException {
+        check(LIB.dw_net_allow_bind(ctx(), handle, port, proto), "dw_net_allow_bind");
+    }
+
+    /** Denials of a guard: {connect, bind, sendmsg}. */
+    public long[] netDenied(int handle) throws IOException {
+        long[] out = new long[3];
+        check(LIB.dw_net_denied(ctx(), handle, out, out.length), "dw_net_denied");
+        return out;
+    }
+
+    public void netRelease(int handle) throws IOException {
+        check(LIB.dw_net_release(ctx(), handle), "dw_net_release");
+    }
+
+    public void execEnforce(long cgroupId, boolean on) throws IOException {
+        check(LIB.dw_exec_enforce(ctx(), cgroupId, on ? 1 : 0), "dw_exec_enforce");
+    }
+
+    public void execAllow(long cgroupId, long dev, long ino) throws IOException {
+        check(LIB.dw_exec_allow(ctx(), cgroupId, dev, ino), "dw_exec_allow");
+    }
+
+    /** Turns exec kill off for the cgroup and forgets its allowed files; returns how many. */
+    public int execClear(long cgroupId) throws IOException {
+        return check(LIB.dw_exec_clear(ctx(), cgroupId), "dw_exec_clear");
+    }
+
+    /** Execs killed in the cgroup; -1 when exec kill does not know the cgroup. */
+    public long execKilled(long cgroupId) throws IOException {
+        long[] out = new long[1];
+        int r = LIB.dw_exec_killed(ctx(), cgroupId, out);
+        if (r == -2 /* ENOENT */) return -1;
+        check(r, "dw_exec_killed");
+        return out[0];
+    }
+
+    /**
      * The kernel's encoding of a device number (major << 20 | minor), as in dw_file.dev, from
      * the user-space encoding of stat(2)'s st_dev (glibc's makedev), e.g.
      * {@code Files.getAttribute(path, "unix:dev")}.

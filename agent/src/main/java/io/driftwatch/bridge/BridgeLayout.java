@@ -6,7 +6,7 @@ package io.driftwatch.bridge;
 public final class BridgeLayout {
     private BridgeLayout() {}
 
-    public static final int ABI_VERSION = 2;
+    public static final int ABI_VERSION = 3;
 
     // dw_config.flags
     public static final int CFG_BPF = 1;
@@ -50,7 +50,11 @@ public final class BridgeLayout {
     public static final int STAT_FAN_ERRORS = 12;
     public static final int STAT_FAN_DELIVERED = 13;
     public static final int STAT_FAN_WATCHES = 14;
-    public static final int STAT_COUNT = 16;
+    public static final int STAT_NET_DENIED = 15;
+    public static final int STAT_EXEC_KILLED = 16;
+    public static final int STAT_FAN_NOT_ALLOWED = 17;
+    public static final int STAT_NET_GUARDS = 18;
+    public static final int STAT_COUNT = 24;
 
     // dw_fan_watch flags, dw_fan_deny masks
     public static final int FAN_PERM = 1;
@@ -59,4 +63,16 @@ public final class BridgeLayout {
     public static final int FAN_DENY_EXEC = 2;
     public static final int FAN_MAX_DECISIONS = 256;
     public static final int FAN_MAX_WATCHES = 1024;
+    public static final int FAN_ALLOWLIST_EXEC = 4;
+    public static final int FAN_MODE_MASK = 6;
+    public static final int FAN_MAX_ALLOWED = 4096;
+    public static final int FAN_MAX_MOUNTS = 64;
+
+    // dw_net_enforce / dw_net_mode flags
+    public static final int NET_CONNECT = 1;
+    public static final int NET_BIND = 2;
+    public static final int NET_SENDMSG = 4;
+    public static final int NET_ALLOW_LOOPBACK = 8;
+    public static final int NET_ALL = 7;
+    public static final int NET_MAX_GUARDS = 256;
 }

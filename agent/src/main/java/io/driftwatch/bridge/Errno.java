@@ -19,6 +19,8 @@ final class Errno {
             case 20: s = "ENOTDIR (not a directory)"; break;
             case 22: s = "EINVAL (invalid argument)"; break;
             case 24: s = "EMFILE (too many open files)"; break;
+            case 7: s = "E2BIG (argument list too long)"; break;
+            case 17: s = "EEXIST (already exists)"; break;
             case 28: s = "ENOSPC (table full)"; break;
             case 71: s = "EPROTO (ABI version mismatch)"; break;
             case 95: s = "EOPNOTSUPP (not supported)"; break;

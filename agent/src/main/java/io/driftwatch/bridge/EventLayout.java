@@ -6,12 +6,12 @@ package io.driftwatch.bridge;
 public final class EventLayout {
     private EventLayout() {}
 
-    public static final int ABI_VERSION = 2;
+    public static final int ABI_VERSION = 3;
     public static final int COMM_LEN = 16;
     public static final int PATH_MAX = 4096;
     public static final int ARGV_MAX = 1024;
     public static final int ADDR_LEN = 16;
-    public static final int MAX_RECORD = 5216;
+    public static final int MAX_RECORD = 5224;
 
     // op codes (hdr.op)
     public static final int OP_EXEC = 1;
@@ -38,6 +38,7 @@ public final class EventLayout {
     public static final int F_PERM = 32;
     public static final int F_DENIED = 64;
     public static final int F_THREAD = 128;
+    public static final int F_KILLED = 256;
 
     // file access bits (dw_file.access)
     public static final int ACC_READ = 1;
@@ -70,13 +71,14 @@ public final class EventLayout {
     public static final int HDR_COMM = 56;
 
     // struct dw_exec
-    public static final int EXEC_SIZE = 96;
+    public static final int EXEC_SIZE = 104;
     public static final int EXEC_FILENAME_LEN = 72;
     public static final int EXEC_ARGV_LEN = 76;
     public static final int EXEC_ARGC = 80;
     public static final int EXEC_RET = 84;
     public static final int EXEC_EXE_INO = 88;
-    public static final int EXEC_DATA = 96;
+    public static final int EXEC_EXE_DEV = 96;
+    public static final int EXEC_DATA = 104;
 
     // struct dw_exit
     public static final int EXIT_SIZE = 80;

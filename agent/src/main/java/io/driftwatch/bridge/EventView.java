@@ -131,6 +131,8 @@ public final class EventView {
     }
     /** Offset of argv (after the recorded filename). */
     public int argvOffset() { return base + EXEC_DATA + rawFilenameLen(); }
+    /** Device of the executed file, kernel encoding (as {@link #dev()}); 0 when unknown. */
+    public long exeDev() { return buf.getLong(base + EXEC_EXE_DEV); }
 
     /** argv as strings (allocates). */
     public java.util.List<String> argv() {

@@ -75,6 +75,7 @@ public final class EventWriter {
         buf.putInt(position + EXEC_ARGC, argc);
         buf.putInt(position + EXEC_RET, ret);
         buf.putLong(position + EXEC_EXE_INO, 0);
+        buf.putLong(position + EXEC_EXE_DEV, 0);
         buf.put(position + EXEC_DATA, fn);
         buf.put(position + EXEC_DATA + fn.length, av);
         return commit(size);

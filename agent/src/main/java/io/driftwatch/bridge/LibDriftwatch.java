@@ -47,5 +47,34 @@ public interface LibDriftwatch {
 
     @IgnoreError int dw_fan_allow_all(Pointer ctx, int watch);
 
+    @IgnoreError int dw_fan_mode(Pointer ctx, int watch, int flags);
+
+    @IgnoreError int dw_fan_allow_exec(Pointer ctx, int watch, long dev, long ino);
+
+    @IgnoreError int dw_fan_disallow_exec(Pointer ctx, int watch, long dev, long ino);
+
+    @IgnoreError int dw_fan_clear_exec(Pointer ctx, int watch);
+
+    @IgnoreError int dw_net_enforce(Pointer ctx, String cgroupPath, int flags);
+
+    @IgnoreError int dw_net_mode(Pointer ctx, int handle, int flags);
+
+    @IgnoreError int dw_net_allow_connect(Pointer ctx, int handle, int family, @In byte[] addr, int prefixLen, int port,
+            int proto);
+
+    @IgnoreError int dw_net_allow_bind(Pointer ctx, int handle, int port, int proto);
+
+    @IgnoreError int dw_net_denied(Pointer ctx, int handle, @Out long[] out, int n);
+
+    @IgnoreError int dw_net_release(Pointer ctx, int handle);
+
+    @IgnoreError int dw_exec_enforce(Pointer ctx, long cgroupId, int on);
+
+    @IgnoreError int dw_exec_allow(Pointer ctx, long cgroupId, long dev, long ino);
+
+    @IgnoreError int dw_exec_clear(Pointer ctx, long cgroupId);
+
+    @IgnoreError int dw_exec_killed(Pointer ctx, long cgroupId, @Out long[] out);
+
     @IgnoreError void dw_close(Pointer ctx);
 }

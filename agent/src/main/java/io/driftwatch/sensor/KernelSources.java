@@ -22,6 +22,8 @@ public final class KernelSources {
     private Bridge bridge;
     private BpfSource bpf;
     private FanotifySource fanotify;
+    private KernelEnforcer enforcer;
+    private String enforcerUnavailable = "not started";
     private int refs;
 
     private KernelSources() {}
@@ -47,6 +49,7 @@ public final class KernelSources {
                     : SourceStatus.disabled("bpf", "disabled by configuration (sources.bpf: off)"));
             k.statuses.add(bc.fanotify() ? SourceStatus.unavailable("fanotify", why)
                     : SourceStatus.disabled("fanotify", "disabled by configuration (sources.fanotify: off)"));
+            k.enforcerUnavailable = why;
             return k;
         }
         try {
@@ -55,6 +58,7 @@ public final class KernelSources {
             String why = "bridge failed to open: " + e.getMessage();
             k.statuses.add(SourceStatus.unavailable("bpf", why));
             k.statuses.add(SourceStatus.unavailable("fanotify", why));
+            k.enforcerUnavailable = why;
             return k;
         }
         Bridge.State b = k.bridge.status(BridgeLayout.POLL_BPF);
@@ -73,6 +77,17 @@ public final class KernelSources {
             k.fanotify = new FanotifySource(k, k.bridge, fs, metrics, !b.usable());
             k.sources.add(k.fanotify);
             k.refs++;
+        }
+        // enforcement: eBPF guards and exec kill need the programs; the exec allow-list needs
+        // fanotify with permission events (RUNNING; DEGRADED means notifications only)
+        boolean fanPerm = f.state() == BridgeLayout.STATE_RUNNING;
+        if (b.usable() || fanPerm) {
+            k.enforcer = new KernelEnforcer(k, k.bridge, b.usable() ? null : "bpf source " + bs.state() + ": " + b.detail(),
+                    fanPerm ? null : "fanotify source " + fs.state() + ": " + f.detail());
+            k.enforcerUnavailable = null;
+        } else {
+            k.enforcerUnavailable = "neither the bpf nor the fanotify source runs (bpf: " + b.detail() + "; fanotify: "
+                    + f.detail() + ")";
         }
         if (k.refs == 0) {
             k.bridge.close();
@@ -123,8 +138,24 @@ public final class KernelSources {
         return fanotify;
     }
 
+    /**
+     * The prevention primitives of enforce mode, or null when neither eBPF nor fanotify
+     * permission events run here ({@link #enforcerUnavailableReason()} says why). Parts may still
+     * be missing: see {@link KernelEnforcer#bpfEnforcementUnavailable()} and
+     * {@link KernelEnforcer#execAllowListUnavailable()}. Valid until {@link #close()}.
+     */
+    public KernelEnforcer enforcer() {
+        return enforcer;
+    }
+
+    /** Why {@link #enforcer()} is null, or null when it is not. */
+    public String enforcerUnavailableReason() {
+        return enforcerUnavailable;
+    }
+
     synchronized void release() {
         if (--refs == 0 && bridge != null) {
+            if (enforcer != null) enforcer.close();
             bridge.close();
             bridge = null;
         }
@@ -132,6 +163,7 @@ public final class KernelSources {
 
     /** Closes whatever is still open (the sources normally close themselves). */
     public synchronized void close() {
+        if (enforcer != null) enforcer.close();
         if (bpf != null) bpf.close();
         if (fanotify != null) fanotify.close();
         if (bridge != null) {
