@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Driftwatch e2e: turns one run directory into results.json and results.md.
+#
+#   bench/e2e/report.sh RUN_DIR
+#
+# Inputs (written by run.sh): run.json, containers.jsonl, phases.jsonl, loads.jsonl, maint.jsonl,
+# attacks.jsonl, observed.tsv (arrival time in ms <TAB> one deviation record from deviations.file).
+# A deviation is attributed to a workload by container_id (or pod + container name), to a phase
+# by its arrival time, and to an attack when it comes from the attacked container between the
+# attack's start and the next attack's start. Everything else during the attack phase is an
+# unrelated (false) alert.
+set -euo pipefail
+RUN="${1:?usage: report.sh RUN_DIR}"
+cd "$RUN"
+for f in containers.jsonl phases.jsonl loads.jsonl maint.jsonl attacks.jsonl; do [ -e "$f" ] || : > "$f"; done
+[ -e observed.tsv ] || : > observed.tsv
+
+jq -R -c 'split("\t") | select(length >= 2) | {arrival_ms: (.[0] | tonumber), rec: (.[1:] | join("\t") | fromjson?)}
+          | select(.rec != null)' observed.tsv > observed.jsonl
+
+jq -n \
+  --slurpfile run run.json \
+  --slurpfile ctrs containers.jsonl \
+  --slurpfile phases phases.jsonl \
+  --slurpfile loads loads.jsonl \
+  --slurpfile maint maint.jsonl \
+  --slurpfile attacks attacks.jsonl \
+  --slurpfile devs observed.jsonl '
+  def owner($d): first($ctrs[] | select(.container_id == $d.rec.container_id
+                      or (.pod == $d.rec.pod and .container == $d.rec.container)) | .workload) // null;
+  def ph($t): ([$phases[] | select(.event == "begin" and .time_ms <= $t)] | last | .phase) as $p |
+              ([$phases[] | select(.event == "end" and .phase == $p)] | first | .time_ms) as $e |
+              if $p == null then "start-up" elif ($e != null and $t > $e) then "after " + $p else $p end;
+  def brief($d): {kind: $d.rec.kind, value: $d.rec.value, exe: $d.rec.exe, parent_exe: $d.rec.parent_exe,
+                  comm: $d.rec.comm, action: $d.rec.action, profile_state: $d.rec.profile_state};
+  def causes($ds): [$ds | group_by([.rec.kind, .rec.value, .rec.exe, .rec.parent_exe])[]
+                    | (brief(.[0]) + {count: length})] | sort_by(-.count);
+  ([$devs[] | . + {workload: owner(.), phase: ph(.arrival_ms)}]) as $D |
+  ($attacks | sort_by(.start_ms)) as $A |
+  ([$phases[] | select(.phase == "attacks" and .event == "end") | .time_ms] | first // 9e15) as $attack_end |
+  [range(0; $A | length) as $i | $A[$i] + {window_end_ms: (if $i + 1 < ($A | length) then $A[$i + 1].start_ms else $attack_end end)}] as $AW |
+  ($run[0] // {}) as $R |
+  {
+    run: $R,
+    containers: $ctrs,
+    deviations_total: ($D | length),
+    deviations_by_phase: ($D | group_by(.phase) | map({key: .[0].phase, value: length}) | from_entries),
+    workloads: [$ctrs[] | .workload as $w | {
+      workload: $w, container_id, pod, container, image,
+      loads: [$loads[] | select(.workload == $w)],
+      maintenance: [$maint[] | select(.workload == $w)],
+      learned_maintenance: [$maint[] | select(.workload == $w and .phase == "learning" and .rc == 0) | .op] | unique,
+      requests: {
+        learning: ([$loads[] | select(.workload == $w and .phase == "learning") | .requests] | add // 0),
+        benign: ([$loads[] | select(.workload == $w and .phase == "benign") | .requests] | add // 0)},
+      errors: ([$loads[] | select(.workload == $w) | .errors] | add // 0),
+      failed_steps: ([$loads[], $maint[] | select(.workload == $w and .rc != 0)] | length),
+      deviations_learning: [$D[] | select(.workload == $w and .phase == "learning")] | length,
+      false_positives: [$D[] | select(.workload == $w and (.phase == "benign" or .phase == "after learning"))] | length,
+      false_positive_causes: causes([$D[] | select(.workload == $w and (.phase == "benign" or .phase == "after learning"))])
+    }],
+    attacks: [$AW[] | . as $a |
+      [$D[] | select(.workload == $a.workload and .arrival_ms >= $a.start_ms and .arrival_ms < $a.window_end_ms)] as $in |
+      [$in[] | select((.rec.kind as $k | $a.expect_kinds | index($k)) and ((.rec.value // "") | test($a.expect_value)))] as $match |
+      $a + {
+        detected: (($in | length) > 0),
+        precise: (($match | length) > 0),
+        deviations_in_window: ($in | length),
+        first_deviation: (if ($in | length) > 0 then brief($in[0]) else null end),
+        matching_deviation: (if ($match | length) > 0 then brief($match[0]) else null end),
+        time_to_alert_ms: (if ($in | length) > 0 then $in[0].arrival_ms - $a.start_ms else null end),
+        time_to_precise_alert_ms: (if ($match | length) > 0 then $match[0].arrival_ms - $a.start_ms else null end),
+        window_deviations: causes($in)
+      }],
+    false_alerts_during_attacks: causes([$D[] | select(.phase == "attacks") | . as $d |
+      select([$AW[] | select(.workload == $d.workload and $d.arrival_ms >= .start_ms and $d.arrival_ms < .window_end_ms)] | length == 0)]),
+    unattributed_deviations: causes([$D[] | select(.workload == null)])
+  }' > results.json
+
+# ---- Markdown ---------------------------------------------------------------------------------
+jq -r '
+  def yn: if . then "yes" else "no" end;
+  def ms: if . == null then "–" else tostring end;
+  def dv: if . == null then "–" else "`" + .kind + " " + (.value // "") + "`" end;
+  def esc: tostring | gsub("\\|"; "\\|") | gsub("\n"; " ");
+  "Run `" + (.run.tag // "?") + "` (" + (.run.mode // "?") + ", commit " + (.run.commit // "?") + ", kernel " + (.run.kernel // "?") + ")",
+  "",
+  "Learning: " + (.run.learning_status // "?") + "; phase timings (s): " + ((.run.timings_s // {}) | to_entries | map(.key + " " + (.value | tostring)) | join(", ")) + ".",
+  "Deviation records: " + (.deviations_total | tostring) + " (" + ((.deviations_by_phase | to_entries | map(.key + ": " + (.value | tostring)) | join(", ")) // "") + ").",
+  "",
+  "### Benign workloads (false positives)",
+  "",
+  "| Workload | Requests (learning / replay) | Errors | Failed steps | Maintenance also run while learning | Deviations during replay | Causes |",
+  "|---|---|---|---|---|---|---|",
+  (.workloads[] | "| " + .workload + " (`" + .image + "`) | " + (.requests.learning | tostring) + " / " + (.requests.benign | tostring)
+     + " | " + (.errors | tostring) + " | " + (.failed_steps | tostring) + " | " + (.learned_maintenance | join(", ") | esc)
+     + " | " + (.false_positives | tostring) + " | "
+     + (if (.false_positive_causes | length) == 0 then "–" else (.false_positive_causes[:5] | map("`" + .kind + " " + (.value // "") + "` ×" + (.count | tostring) + " (" + (.exe // "?") + ")") | join("; ") | esc) end) + " |"),
+  "",
+  "Load steps:",
+  "",
+  "| Workload | Phase | Step | Tool | Requests | Errors | Non-2xx | Exit |",
+  "|---|---|---|---|---|---|---|---|",
+  (.workloads[] | .loads[] | "| " + .workload + " | " + .phase + " | " + .step + " | `" + .tool + "` | " + (.requests | tostring) + " | " + (.errors | tostring) + " | " + (.non2xx | tostring) + " | " + (.rc | tostring) + " |"),
+  "",
+  "### Attack techniques",
+  "",
+  "| Technique | Container | Via | Executed (proof) | Detected | Precise signal | First deviation | Time to alert (ms) |",
+  "|---|---|---|---|---|---|---|---|",
+  (.attacks[] | "| " + .technique + " | " + .workload + " | " + .via + " | " + (.executed | yn) + ": " + ((.outcome + "; " + .proof) | .[:110] | esc)
+     + " | " + (.detected | yn) + " | " + (.precise | yn) + " " + (.matching_deviation | dv) + " | " + (.first_deviation | dv) + " | "
+     + (.time_to_precise_alert_ms // .time_to_alert_ms | ms) + " |"),
+  "",
+  "False alerts during the attack phase (outside any attack window): " + (.false_alerts_during_attacks | length | tostring)
+     + (if (.false_alerts_during_attacks | length) > 0 then " — " + (.false_alerts_during_attacks[:5] | map("`" + .kind + " " + (.value // "") + "` ×" + (.count | tostring)) | join(", ")) else "" end) + "."
+' results.json > results.md
+cat results.md
