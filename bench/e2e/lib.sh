@@ -133,6 +133,10 @@ rootfs_base() {
   cp /etc/ld.so.cache "$r/etc/ld.so.cache"
   cp /etc/ld.so.conf "$r/etc/ld.so.conf"; cp -r /etc/ld.so.conf.d "$r/etc/"
   [ -e /etc/localtime ] && cp -L /etc/localtime "$r/etc/localtime"
+  # Debian's alternatives (/usr/bin/nc -> /etc/alternatives/nc -> nc.openbsd) and netbase files,
+  # as a Debian-based image has them
+  cp -a /etc/alternatives "$r/etc/alternatives"
+  for f in services protocols; do [ -e "/etc/$f" ] && cp "/etc/$f" "$r/etc/$f"; done
   echo 'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' > "$r/root/.profile"
   mkfifo -m 600 "$r/.dwe/in" "$r/.dwe/out"
 }

@@ -49,7 +49,7 @@ jq -n \
       workload: $w, container_id, pod, container, image,
       loads: [$loads[] | select(.workload == $w)],
       maintenance: [$maint[] | select(.workload == $w)],
-      learned_maintenance: [$maint[] | select(.workload == $w and .phase == "learning" and .rc == 0) | .op] | unique,
+      learned_maintenance: [$maint[] | select(.workload == $w and .phase == "learning" and .rc == 0) | .op | select(startswith("wait for") | not)] | unique,
       requests: {
         learning: ([$loads[] | select(.workload == $w and .phase == "learning") | .requests] | add // 0),
         benign: ([$loads[] | select(.workload == $w and .phase == "benign") | .requests] | add // 0)},
@@ -86,7 +86,16 @@ jq -r '
   "Run `" + (.run.tag // "?") + "` (" + (.run.mode // "?") + ", commit " + (.run.commit // "?") + ", kernel " + (.run.kernel // "?") + ")",
   "",
   "Learning: " + (.run.learning_status // "?") + "; phase timings (s): " + ((.run.timings_s // {}) | to_entries | map(.key + " " + (.value | tostring)) | join(", ")) + ".",
-  "Deviation records: " + (.deviations_total | tostring) + " (" + ((.deviations_by_phase | to_entries | map(.key + ": " + (.value | tostring)) | join(", ")) // "") + ").",
+  "Deviation records: " + (.deviations_total | tostring) + (if .deviations_total > 0 then " (" + (.deviations_by_phase | to_entries | map(.key + ": " + (.value | tostring)) | join(", ")) + ")" else "" end) + ".",
+  "Agent: sources " + ((.run.agent.sources // []) | map(.source + " " + .state) | if length == 0 then "none" else join(", ") end)
+     + "; `/api/v1/containers` (HTTP " + (.run.agent.containers_api_http // "?") + ") listed " + ((.run.agent.containers_listed // []) | length | tostring) + " of " + (.containers | length | tostring) + " containers"
+     + "; `/api/v1/profiles` HTTP " + (.run.agent.profiles_api_http // "?") + "; `/api/v1/deviations` HTTP " + (.run.agent.deviations_api_http // "?") + ".",
+  "",
+  "**Summary:** techniques executed " + ([.attacks[] | select(.executed)] | length | tostring) + "/" + (.attacks | length | tostring)
+     + ", detected " + ([.attacks[] | select(.detected)] | length | tostring) + ", with the precise signal " + ([.attacks[] | select(.precise)] | length | tostring)
+     + "; false positives in the benign replay " + ([.workloads[].false_positives] | add // 0 | tostring)
+     + "; false alerts during the attacks " + ([.false_alerts_during_attacks[].count] | add // 0 | tostring)
+     + "; requests served " + ([.workloads[].requests.learning, .workloads[].requests.benign] | add // 0 | tostring) + " with " + ([.workloads[].errors] | add // 0 | tostring) + " errors.",
   "",
   "### Benign workloads (false positives)",
   "",

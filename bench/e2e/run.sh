@@ -300,6 +300,10 @@ while :; do
   sleep 1
 done
 LEARN_WAIT_S=$((SECONDS - LEARN_T0 - LEARN_LOAD_S))
+api_get() { # api_get PATH FILE: saves the body, prints the HTTP status (000: no answer)
+  curl -s -m 5 -o "$2" -w '%{http_code}' "$API$1" 2>/dev/null || true
+}
+CONTAINERS_API_CODE="$(api_get /api/v1/containers "$RUN/containers-api.json")"
 cp "$RUN/profiles-api.json" "$RUN/profiles-after-learning.json" 2>/dev/null || true
 phase_mark learning end
 log "learning: $LEARN_STATUS (load ${LEARN_LOAD_S}s, waited ${LEARN_WAIT_S}s)"
@@ -328,8 +332,9 @@ phase_mark attacks end
 ATTACK_S=$((SECONDS - T0))
 
 # ---- 7. results -----------------------------------------------------------------------------
-curl -s -m 5 -o "$RUN/profiles-final.json" "$API/api/v1/profiles" 2>/dev/null || true
-curl -s -m 5 -o "$RUN/metrics.txt" "$API/metrics" 2>/dev/null || true
+PROFILES_API_CODE="$(api_get /api/v1/profiles "$RUN/profiles-final.json")"
+DEVIATIONS_API_CODE="$(api_get /api/v1/deviations "$RUN/deviations-api.json")"
+api_get /metrics "$RUN/metrics.txt" >/dev/null
 stop_pid "$AGENT_PID" 15
 sleep 0.5
 stop_pid "$TAIL_PID" 2
@@ -340,10 +345,20 @@ jq -n --arg mode "$([ $SMOKE = 1 ] && echo smoke || echo full)" --arg tag "$TAG"
   --argjson lmin "$LEARN_MIN" --argjson lquiet "$LEARN_QUIET" --arg api "$API" \
   --arg commit "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
   --arg kernel "$(uname -r)" \
+  --argjson sources "$(jq -c '.sources // null' "$RUN/agent-status.json" 2>/dev/null || echo null)" \
+  --arg c_code "$CONTAINERS_API_CODE" --arg p_code "$PROFILES_API_CODE" --arg d_code "$DEVIATIONS_API_CODE" \
+  --argjson seen "$(for w in "${WORKLOADS[@]}"; do grep -qs "${CTR_ID[$w]}" "$RUN/containers-api.json" && echo "\"$w\""; done | jq -cs .)" \
   '{mode: $mode, tag: $tag, run_dir: $run, commit: $commit, kernel: $kernel, api: $api,
     started_ms: $start, agent_ready_ms: $ready, learning_status: $learn,
     learning: {min_duration_s: $lmin, quiet_window_s: $lquiet},
+    agent: {sources: $sources, containers_api_http: $c_code, containers_listed: $seen,
+            profiles_api_http: $p_code, deviations_api_http: $d_code},
     timings_s: {setup: $setup, build: $build, learning_load: $learn_load, learning_wait: $learn_wait,
                 benign: $benign, attacks: $attack}}' > "$RUN/run.json"
 "$HERE/report.sh" "$RUN"
 log "total $(( ($(now_ms) - START_MS) / 1000 ))s; results: $RUN/results.json, $RUN/results.md"
+
+# the harness's own failures (not the agent's): a load that did not run, a technique that did not execute
+bad="$(jq -r '(.workloads[].loads[] | select(.rc != 0 or .requests == 0) | "load step failed: \(.workload) \(.phase) \(.step)"),
+              (.attacks[] | select(.executed | not) | "technique did not execute: \(.technique) in \(.workload)")' "$RUN/results.json")"
+[ -z "$bad" ] || { printf '%s\n' "$bad" | while IFS= read -r l; do log "harness failure: $l"; done; exit 3; }
