@@ -106,6 +106,7 @@ learning:
   # maintenance and exec probes arrive as exec sessions (kubectl exec, Kubernetes exec probes)
   learn_exec_sessions: true
 EOF
+: > "$RUN/deviations.jsonl"   # exists before the agent starts, so tail -F follows it from the first record
 bg_start AGENT_PID env DRIFTWATCH_JAVA_OPTS="${DRIFTWATCH_JAVA_OPTS:--Xmx256m}" \
   "$ROOT/driftwatch" run --config "$RUN/driftwatch.yaml" >"$RUN/logs/agent.out" 2>"$RUN/logs/agent.log"
 end=$((SECONDS + 90))

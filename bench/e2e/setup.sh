@@ -34,7 +34,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   trap '[ $created_policy = 1 ] && rm -f /usr/sbin/policy-rc.d' EXIT
   timeout 600 apt-get update -qq >/dev/null
-  timeout 900 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  timeout 900 apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 for t in nginx redis-server redis-benchmark redis-cli /usr/lib/postgresql/15/bin/postgres \
