@@ -53,7 +53,7 @@ run_attack() {
     shadow_traversal)
       kinds="file"; re='shadow'
       t0=$(now_ms)
-      out="$(chan_run "$svc" "$id" 20 'cat /var/www/html/../../../etc/shadow | cut -d: -f1 | tr "\n" " " | sed "s/^/DWE-PROOF users: /"; echo')" || rc=$?
+      out="$(chan_run "$svc" "$id" 20 "cat $(traversal_base "$svc")/../../../etc/shadow"' | cut -d: -f1 | tr "\n" " " | sed "s/^/DWE-PROOF users: /"; echo')" || rc=$?
       t1=$(now_ms)
       grep -q '^DWE-PROOF users: root' <<<"$out" && executed=true
       proof="$(grep -m1 DWE-PROOF <<<"$out" || true)" ;;
@@ -166,6 +166,10 @@ run_attack() {
       start_ms: $t0, end_ms: $t1, rc: $rc, executed: $ex, outcome: $outcome, proof: $proof,
       expect_kinds: ($kinds | split(" ")), expect_value: $re}')"
   log "attack $tech in $svc: $outcome${proof:+ — ${proof:0:100}}"
+}
+
+traversal_base() { # a directory three levels deep that the service serves or owns
+  case "$1" in nginx) echo /var/www/html ;; redis) echo /var/lib/redis ;; postgres) echo /var/lib/postgresql ;; esac
 }
 
 wait_listen() { # wait_listen NETNS ADDR PORT TIMEOUT_S

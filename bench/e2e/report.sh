@@ -7,8 +7,9 @@
 # attacks.jsonl, observed.tsv (arrival time in ms <TAB> one deviation record from deviations.file).
 # A deviation is attributed to a workload by container_id (or pod + container name), to a phase
 # by its arrival time, and to an attack when it comes from the attacked container between the
-# attack's start and the next attack's start. Everything else during the attack phase is an
-# unrelated (false) alert.
+# attack's start and the next attack in that container (at most 15 s later); a deviation of the
+# technique's expected kind and value counts as its precise signal up to 30 s late. Everything else
+# during the attack phase is an unrelated (false) alert.
 set -euo pipefail
 RUN="${1:?usage: report.sh RUN_DIR}"
 cd "$RUN"
@@ -38,7 +39,14 @@ jq -n \
   ([$devs[] | . + {workload: owner(.), phase: ph(.arrival_ms)}]) as $D |
   ($attacks | sort_by(.start_ms)) as $A |
   ([$phases[] | select(.phase == "attacks" and .event == "end") | .time_ms] | first // 9e15) as $attack_end |
-  [range(0; $A | length) as $i | $A[$i] + {window_end_ms: (if $i + 1 < ($A | length) then $A[$i + 1].start_ms else $attack_end end)}] as $AW |
+  # an attack window: from its start to the next attack in the same container, at most 15 s;
+  # a precise match (expected kind and value) may arrive up to 30 s late
+  [range(0; $A | length) as $i | $A[$i] as $a |
+    ([$A[$i + 1:][] | select(.workload == $a.workload) | .start_ms] | first // $attack_end) as $next |
+    $a + {window_end_ms: ([$next, $a.start_ms + 15000, $attack_end] | min),
+          late_end_ms: ([$a.start_ms + 30000, $attack_end] | min)}] as $AW |
+  def pm($d; $b): $b.workload == $d.workload and $d.arrival_ms >= $b.start_ms and $d.arrival_ms < $b.late_end_ms
+                  and ($d.rec.kind as $k | $b.expect_kinds | index($k)) and (($d.rec.value // "") | test($b.expect_value));
   ($run[0] // {}) as $R |
   {
     run: $R,
@@ -60,10 +68,12 @@ jq -n \
       false_positive_causes: causes([$D[] | select(.workload == $w and (.phase == "benign" or .phase == "after learning"))])
     }],
     attacks: [$AW[] | . as $a |
-      [$D[] | select(.workload == $a.workload and .arrival_ms >= $a.start_ms and .arrival_ms < $a.window_end_ms)] as $in |
-      [$in[] | select((.rec.kind as $k | $a.expect_kinds | index($k)) and ((.rec.value // "") | test($a.expect_value)))] as $match |
+      [$D[] | select(.workload == $a.workload and .arrival_ms >= $a.start_ms and .arrival_ms < $a.window_end_ms)
+            | . as $d | select(pm($d; $a) or ([$AW[] | select(.technique != $a.technique or .start_ms != $a.start_ms) | select(pm($d; .))] | length == 0))] as $in |
+      [$D[] | select(.workload == $a.workload and .arrival_ms >= $a.start_ms and .arrival_ms < $a.late_end_ms)
+            | select((.rec.kind as $k | $a.expect_kinds | index($k)) and ((.rec.value // "") | test($a.expect_value)))] as $match |
       $a + {
-        detected: (($in | length) > 0),
+        detected: (($in | length) > 0 or ($match | length) > 0),
         precise: (($match | length) > 0),
         deviations_in_window: ($in | length),
         first_deviation: (if ($in | length) > 0 then brief($in[0]) else null end),
@@ -73,7 +83,8 @@ jq -n \
         window_deviations: causes($in)
       }],
     false_alerts_during_attacks: causes([$D[] | select(.phase == "attacks") | . as $d |
-      select([$AW[] | select(.workload == $d.workload and $d.arrival_ms >= .start_ms and $d.arrival_ms < .window_end_ms)] | length == 0)]),
+      select([$AW[] | select(($d.workload == .workload and $d.arrival_ms >= .start_ms and $d.arrival_ms < .window_end_ms) or pm($d; .))]
+             | length == 0)]),
     unattributed_deviations: causes([$D[] | select(.workload == null)])
   }' > results.json
 
