@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # the CTR_* maps are read by run.sh and attacks.sh
 # Driftwatch e2e: building blocks of the proof harness (sourced by run.sh).
 #
 # Containers are plain runc bundles: a rootfs holding busybox's entrypoint, copied /etc pieces and
@@ -96,7 +96,8 @@ in_peer() { ip netns exec "$PEERNS" "$@"; }
 # veth_connect PID N: veth pair between the container (init pid) and the peer ns; 10.200.N.0/30,
 # peer .1, container .2 (eth0 inside)
 veth_connect() {
-  local pid="$1" n="$2" hp="dwe-$TAG-${n}p" cp="dwe-$TAG-${n}c"
+  local pid="$1" n="$2"
+  local hp="dwe-$TAG-${n}p" cp="dwe-$TAG-${n}c"
   CLEAN_LINKS+=("$hp" "$cp")
   ip link add "$hp" type veth peer name "$cp"
   ip link set "$hp" netns "$PEERNS"
@@ -321,7 +322,7 @@ EOF
 
 # start_container SVC N: build the bundle, runc create, wire the veth, runc start; sets
 # CTR_ID[SVC], CTR_PID[SVC], CTR_IP[SVC], PEER_IP[SVC]
-declare -A CTR_ID CTR_PID CTR_IP PEER_IP CTR_ROOTFS CTR_POD CTR_NAME CTR_CHAN_PID
+declare -A CTR_ID CTR_PID CTR_IP PEER_IP CTR_ROOTFS CTR_POD CTR_NAME
 start_container() {
   local svc="$1" n="$2" id="dwe-$TAG-$1" b="$RUN/bundles/$1" pod cname image pid
   case "$svc" in
@@ -345,9 +346,8 @@ start_container() {
   CTR_ID[$svc]="$id"; CTR_PID[$svc]="$pid"; CTR_IP[$svc]="10.200.$n.2"; PEER_IP[$svc]="10.200.$n.1"
   CTR_ROOTFS[$svc]="$b/rootfs"; CTR_POD[$svc]="$pod"; CTR_NAME[$svc]="$cname"
   # host-side reader of the channel's output
-  local cp
-  bg_start cp sh -c "exec cat '$b/rootfs/.dwe/out' >> '$RUN/logs/chan-$svc.log'"
-  CTR_CHAN_PID[$svc]="$cp"
+  local reader
+  bg_start reader sh -c "exec cat '$b/rootfs/.dwe/out' >> '$RUN/logs/chan-$svc.log'"
   jq -cn --arg svc "$svc" --arg id "$id" --arg pod "$pod" --arg c "$cname" --arg image "$image" \
     --arg ns "$E2E_NAMESPACE" --arg ip "10.200.$n.2" --arg peer "10.200.$n.1" --argjson pid "$pid" \
     '{workload: $svc, container_id: $id, namespace: $ns, pod: $pod, container: $c, image: $image,
