@@ -53,7 +53,7 @@ public final class Agent implements AutoCloseable {
     private final Router router = new Router();
     private final List<EventSource> sources = new ArrayList<>();
     private final List<SourceStatus> sourceStatus = new ArrayList<>();
-    private ContainerResolver resolver;
+    private CgroupContainerResolver resolver;
     private ProcessTable processTable;
     private io.driftwatch.sensor.KernelSources kernelSources;
     private ProfileStore profiles;
@@ -61,6 +61,7 @@ public final class Agent implements AutoCloseable {
     private JsonLinesSink jsonSink;
     private ActionExecutor actions;
     private Responder responder;
+    private io.driftwatch.respond.Enforcer enforcer;
     private BaselineLearner learner;
     private Pipeline pipeline;
     private HttpServer http;
@@ -140,6 +141,10 @@ public final class Agent implements AutoCloseable {
                 System::currentTimeMillis);
         new Detector(profiles, responder).register(dispatcher);
         pipeline.every(1000, "responder", responder::tick);
+        enforcer = new io.driftwatch.respond.Enforcer(kernelSources.enforcer(), profiles, config.get(AgentConfig.PROCFS_ROOT),
+                new CgroupControl(config.get(AgentConfig.CGROUP_ROOT)), config.get(AgentConfig.RESPONSE_DEFAULT_ACTION),
+                config.get(AgentConfig.RESPONSE_DRY_RUN), metrics.registry());
+        pipeline.every(1000, "enforcer", () -> enforcer.tick(resolver.running()));
         resolver.addListener(new ContainerResolver.ContainerListener() {
             @Override
             public void started(ContainerState c) {}
@@ -367,6 +372,7 @@ public final class Agent implements AutoCloseable {
         Log.info("driftwatch stopping");
         if (http != null) http.close();
         if (pipeline != null) pipeline.close();
+        if (enforcer != null) enforcer.close(); // the pipeline thread has stopped: prevention is released here
         if (profiles != null) { // the pipeline thread has stopped: this thread is now the only writer
             try {
                 profiles.close();

@@ -72,6 +72,9 @@ public final class Entry {
     public String[] parents() { return parents.clone(); }
 
     /** True when the value is a pattern (or range/wildcard), not one exact value. */
+    /** The compiled form: a {@link PathPattern} for paths, a {@link NetPattern} for ports and peers. */
+    public Object compiled() { return compiled; }
+
     public boolean isPattern() {
         return compiled instanceof PathPattern ? !((PathPattern) compiled).isLiteral() : !((NetPattern) compiled).isExact();
     }

@@ -48,6 +48,21 @@ public final class NetPattern {
 
     public String text() { return text; }
 
+    /** Protocol number (6 tcp, 17 udp). */
+    public int proto() { return proto; }
+
+    /** Port, or -1 for any port. */
+    public int port() { return port; }
+
+    /** 4, 6, or 0 for any address. */
+    public int family() { return family; }
+
+    /** Network-order address bytes (a copy), or null for any address. */
+    public byte[] addr() { return addr == null ? null : addr.clone(); }
+
+    /** Prefix length of the address range (32 / 128 for one address). */
+    public int prefix() { return prefix; }
+
     /** True for peer values (outbound_peers), false for port values. */
     public boolean isPeer() { return peer; }
 

@@ -110,7 +110,9 @@ public final class Responder implements DetectionListener {
     public void deviation(EventView ev, ContainerState c, Dimension d, CompiledProfile p, int reason) {
         long now = clock.getAsLong();
         long valueHash = valueHash(ev, d);
-        long key = Hashing.combine(Hashing.combine(valueHash, d.ordinal() * 4L + reason), c.key);
+        // one aggregate per (container, dimension, value): a connect the kernel refused is reported
+        // by the guard (denied, prevented) and again by the syscall's exit (-EPERM): one record
+        long key = Hashing.combine(Hashing.combine(valueHash, d.ordinal()), c.key);
         Window w = windows.get(c.key);
         if (w == null) {
             windows.put(c.key, new Window(c, now));
@@ -131,6 +133,7 @@ public final class Responder implements DetectionListener {
         if (ev.op() == OP_OPEN) detail.put("access", Access.describe(ev.access()));
         if (ev.op() == OP_EXEC && ev.argvLen() > 0) detail.put("argv", bounded(ev.argv()));
         if (ev.op() == OP_CONNECT) detail.put("result", ev.netRet());
+        if (reason == Detector.DENIED) detail.put("prevented", true);
         String exe = ev.op() == OP_EXEC ? ev.filename() : lineage.exe(ev.tgid());
         Deviation dev = new Deviation(Instant.ofEpochMilli(now), node, info.id(), info.namespace(), info.pod(),
                 info.container(), info.workload(), info.image(), d.kind(), value, ev.tgid(), ev.comm(), exe,
@@ -183,8 +186,9 @@ public final class Responder implements DetectionListener {
     }
 
     private String action(EventView ev, CompiledProfile p, Dimension d, int reason) {
-        if (reason == Detector.DENIED) return "deny";
-        if (p.mode() != Mode.ENFORCE || !p.enforces(d)) return "alert";
+        if (p.mode() != Mode.ENFORCE || !p.enforces(d)) return reason == Detector.DENIED ? "deny" : "alert";
+        // enforce: a denied access was already prevented; freeze/kill still apply to the container
+        if (reason == Detector.DENIED && "alert".equals(defaultAction)) return "deny";
         return defaultAction;
     }
 

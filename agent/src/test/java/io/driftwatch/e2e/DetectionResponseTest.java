@@ -148,6 +148,53 @@ final class DetectionResponseTest {
     }
 
     @Test
+    void enforceDeny_unexpectedExecAndConnectRefused_learnedStillRun_hostUntouched() throws Exception {
+        try (AgentHarness a = AgentHarness.start(copyOfLearned("deny"), work.resolve("deny.jsonl"));
+                RuncContainer c = workload("dwd-deny", "web-5d9c7b8f6-dnw7z").start();
+                java.net.ServerSocket hostListener = new java.net.ServerSocket(0, 5,
+                        java.net.InetAddress.getLoopbackAddress())) {
+            awaitAttributed(a, c);
+            a.onPipeline(() -> a.agent().profiles().setMode(KEY, Mode.ENFORCE, "test"));
+            awaitMetric(a, "driftwatch_enforced_containers\\{mechanism=\"exec\"} 1");
+            awaitMetric(a, "driftwatch_enforced_containers\\{mechanism=\"network\"} 1");
+            long ticks = Files.readString(c.rootfs().resolve("var/log/app.log")).lines().count();
+
+            ServiceWorkload.trigger(c, String.join("\n",
+                    "cp /bin/busybox /tmp/evil",
+                    "/tmp/evil true; echo $? > /tmp/evil.rc",
+                    "nc -w 1 127.0.0.1 9 < /dev/null 2> /tmp/nc.err; echo $? > /tmp/nc.rc"));
+            Path rc = c.rootfs().resolve("tmp/nc.rc");
+            for (int i = 0; i < 100 && !Files.exists(rc); i++) Thread.sleep(100);
+            assertThat(Files.readString(c.rootfs().resolve("tmp/evil.rc")).trim()).as("dropped binary refused").isEqualTo("126");
+            assertThat(Files.readString(c.rootfs().resolve("tmp/nc.err"))).contains("Operation not permitted");
+            Map<String, Object> exec = a.awaitDeviation(dev(c, "exec", "/tmp/evil"), 10_000);
+            assertThat(exec).containsEntry("reason", "denied").containsEntry("prevented", true).containsEntry("action", "deny");
+            assertThat(a.awaitDeviation(dev(c, "connect", "tcp:127.0.0.1:9"), 10_000)).containsEntry("prevented", true)
+                    .containsEntry("reason", "denied");
+
+            Thread.sleep(1500);
+            assertThat(Files.readString(c.rootfs().resolve("var/log/app.log")).lines().count())
+                    .as("the learned loop (cat, wget to its own port, usleep) still runs").isGreaterThan(ticks + 3);
+            assertThat(c.processes()).isNotEmpty();
+            // the host is untouched: same kind of connect from a host process works
+            try (java.net.Socket s = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), hostListener.getLocalPort())) {
+                assertThat(s.isConnected()).isTrue();
+            }
+            assertThat(Procs.run("sh", "-c", "cp /bin/true /tmp/dw-host-evil && /tmp/dw-host-evil; rc=$?; rm -f /tmp/dw-host-evil; exit $rc")
+                    .exitCode()).isZero();
+        }
+    }
+
+    private static void awaitMetric(AgentHarness a, String regex) throws Exception {
+        java.util.regex.Pattern p = java.util.regex.Pattern.compile(regex);
+        for (int i = 0; i < 100; i++) {
+            if (p.matcher(a.get("/metrics").body()).find()) return;
+            Thread.sleep(100);
+        }
+        throw new AssertionError("metric never matched " + regex);
+    }
+
+    @Test
     void dryRun_actsOnNothingButCounts_hostProcessesNeverActedOn() throws Exception {
         try (AgentHarness a = AgentHarness.start(copyOfLearned("dry"), work.resolve("dry.jsonl"),
                 "response.default_action", "kill", "response.dry_run", "true");
