@@ -224,14 +224,14 @@ final class BaselineLearnerTest {
 
     @Test
     void observe_directoryFanout_collapsesToStarWithEvidence() {
-        for (int i = 0; i < 17; i++) learner.observe(ev.open("/var/www/static/file" + (char) ('a' + i) + ".css", false), c);
-        assertThat(values(Dimension.FILE_READ)).containsExactly("/var/www/static/*");
-        Entry e = profile().dim(Dimension.FILE_READ).entry("/var/www/static/*");
+        for (int i = 0; i < 17; i++) learner.observe(ev.open("/srv/app/static/file" + (char) ('a' + i) + ".css", false), c);
+        assertThat(values(Dimension.FILE_READ)).containsExactly("/srv/app/static/*");
+        Entry e = profile().dim(Dimension.FILE_READ).entry("/srv/app/static/*");
         assertThat(e.count()).isEqualTo(17);
         assertThat(e.examples()).hasSize(3);
         assertThat(e.generalisedBy()).containsExactly("fanout");
-        learner.observe(ev.open("/var/www/static/other.js", false), c);
-        assertThat(values(Dimension.FILE_READ)).containsExactly("/var/www/static/*");
+        learner.observe(ev.open("/srv/app/static/other.js", false), c);
+        assertThat(values(Dimension.FILE_READ)).containsExactly("/srv/app/static/*");
         assertThat(e.count()).isEqualTo(18);
     }
 
