@@ -213,19 +213,25 @@ maintenance() { # maintenance WORKLOAD PHASE: the operations an operator or the 
   esac
 }
 
+# Learning sees each periodic job twice, as a learning period of a day or more sees two log
+# rotations and two scheduled saves: a job's second run does things its first does not (logrotate
+# compresses the previous rotation only from the second rotation on).
 learn_workload() {
   case "$1" in
     nginx)
       wrk_load learning "same load" "$LOAD_S" /
       maintenance nginx learning
+      maintenance nginx learning
       wrk_load learning "after maintenance" "$SHORT_S" / ;;
     redis)
       redis_load learning "same load" 20000 set,get,incr,lpush,lpop
+      maintenance redis learning
       maintenance redis learning
       redis_load learning "after maintenance" 5000 set,get ;;
     postgres)
       maint postgres learning "pgbench -i (initialise)" peer ip netns exec "$PEERNS" "$PG_BIN/pgbench" -i -s 2 -q -h "${CTR_IP[postgres]}" -U postgres postgres
       pg_load learning "same load" "$LOAD_S"
+      maintenance postgres learning
       maintenance postgres learning
       pg_load learning "after maintenance" "$SHORT_S" ;;
   esac

@@ -94,6 +94,8 @@ public final class Agent implements AutoCloseable {
         sourceStatus.addAll(kernelSources.statuses());
         ProcSource proc = new ProcSource(procFs, cgroupFs, config.get(AgentConfig.SOURCES_PROC_INTERVAL),
                 metrics.registry());
+        boolean kernelExecs = kernelSources.bpf() != null;
+        proc.snapshotOnly(kernelExecs);
         sources.add(proc);
         sourceStatus.add(proc.status());
         proc.start();
@@ -120,6 +122,7 @@ public final class Agent implements AutoCloseable {
         profiles.load();
         learner = new BaselineLearner(profiles, GeneralisationRules.load(config.get(AgentConfig.LEARNING_RULES_FILE)),
                 LearningSettings.from(config), processTable, Clock.SYSTEM, metrics.registry());
+        learner.ignoreProcExecs(kernelExecs);
         new LearningHandler(learner).register(dispatcher);
         pipeline.every(1000, "profiles.tick", learner::tick);
         pipeline.every(2000, "profiles.reload", profiles::pollReload);
@@ -139,7 +142,7 @@ public final class Agent implements AutoCloseable {
         responder = new Responder(config.nodeName(), profiles, processTable, List.of(recentDeviations, jsonSink), actions,
                 config.get(AgentConfig.RESPONSE_DEFAULT_ACTION), suppressor(), metrics.registry(),
                 System::currentTimeMillis);
-        new Detector(profiles, responder).register(dispatcher);
+        new Detector(profiles, responder, kernelExecs).register(dispatcher);
         pipeline.every(1000, "responder", responder::tick);
         enforcer = new io.driftwatch.respond.Enforcer(kernelSources.enforcer(), profiles, config.get(AgentConfig.PROCFS_ROOT),
                 new CgroupControl(config.get(AgentConfig.CGROUP_ROOT)), config.get(AgentConfig.RESPONSE_DEFAULT_ACTION),

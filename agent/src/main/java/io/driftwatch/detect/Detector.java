@@ -39,10 +39,16 @@ public final class Detector implements EventHandler {
 
     private final ProfileStore store;
     private final DetectionListener listener;
+    private final boolean ignoreProcExecs;
 
-    public Detector(ProfileStore store, DetectionListener listener) {
+    /**
+     * @param ignoreProcExecs true when a kernel source reports execs: the /proc poller's
+     *                        start-up snapshot names resolved binaries, which would not match
+     */
+    public Detector(ProfileStore store, DetectionListener listener, boolean ignoreProcExecs) {
         this.store = store;
         this.listener = listener;
+        this.ignoreProcExecs = ignoreProcExecs;
     }
 
     public Detector register(Dispatcher dispatcher) {
@@ -59,6 +65,7 @@ public final class Detector implements EventHandler {
         switch (op) {
             case OP_EXEC:
                 if (ev.execRet() < 0 && !denied) return;
+                if (ignoreProcExecs && ev.source() == SRC_PROC) return;
                 if (badPath(ev, ev.filenameLen())) return;
                 d = Dimension.EXEC;
                 break;

@@ -80,9 +80,21 @@ public final class BaselineLearner {
 
     public LearningSettings settings() { return settings; }
 
+    private boolean ignoreProcExecs;
+
+    /**
+     * With the eBPF source running, execs seen by the /proc poller (the start-up snapshot) name
+     * the resolved binary, not what was executed: they are not learned, so a profile holds one
+     * name per executable.
+     */
+    public void ignoreProcExecs(boolean on) {
+        ignoreProcExecs = on;
+    }
+
     /** Learns from one event of container {@code c} (null: a host process, ignored). */
     public void observe(EventView ev, ContainerState c) {
         if (c == null || ev.isRuntime()) return; // the runtime's set-up is not the container's behaviour
+        if (ignoreProcExecs && ev.op() == OP_EXEC && ev.source() == SRC_PROC) return;
         int op = ev.op();
         Dimension d;
         int ret;

@@ -157,8 +157,20 @@ public final class ProcSource implements EventSource {
         return this;
     }
 
+    /**
+     * With a kernel source reporting changes as they happen, the poller only takes the start-up
+     * snapshot (what ran before the agent): later scans would report the same processes again
+     * under their resolved binary names (/usr/bin/dash for /bin/sh) instead of the names executed.
+     */
+    public ProcSource snapshotOnly(boolean on) {
+        snapshotOnly = on;
+        return this;
+    }
+
+    private volatile boolean snapshotOnly;
+
     private void loop() {
-        while (running) {
+        while (running && !(snapshotOnly && scans > 0)) {
             long t0 = System.nanoTime();
             try {
                 scanOnce();
@@ -211,6 +223,11 @@ public final class ProcSource implements EventSource {
 
     @Override
     public SourceStatus status() {
+        if (snapshotOnly) {
+            return SourceStatus.running(NAME, "start-up snapshot of " + procFs.root()
+                    + " only (the eBPF source reports changes); lookups for enrichment; cgroups "
+                    + cgroupFs.mode().name().toLowerCase(java.util.Locale.ROOT) + " at " + cgroupFs.root() + "; " + hostFacts);
+        }
         return SourceStatus.running(NAME, "polling " + procFs.root() + " every " + intervalMs + " ms; cgroups "
                 + cgroupFs.mode().name().toLowerCase(java.util.Locale.ROOT) + " at " + cgroupFs.root() + "; " + hostFacts);
     }

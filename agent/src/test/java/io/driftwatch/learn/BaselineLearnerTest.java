@@ -301,11 +301,12 @@ final class BaselineLearnerTest {
     void observe_knownPath_allocatesNothing() {
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         var open = ev.open("/etc/nginx/nginx.conf", false);
-        for (int i = 0; i < 20_000; i++) learner.observe(open, c); // warm up (JIT, caches)
+        for (int i = 0; i < 200_000; i++) learner.observe(open, c); // warm up (JIT, caches)
         long before = mx.getCurrentThreadAllocatedBytes();
-        for (int i = 0; i < 10_000; i++) learner.observe(open, c);
+        for (int i = 0; i < 100_000; i++) learner.observe(open, c);
         long allocated = mx.getCurrentThreadAllocatedBytes() - before;
-        assertThat(allocated).as("bytes allocated by 10k known observations").isLessThan(1024);
+        // one object per event would be >= 1.6 MB here; stray JIT-time allocations stay far below
+        assertThat(allocated).as("bytes allocated by 100k known observations").isLessThan(16 * 1024);
     }
 
     private java.util.List<String> values(Dimension d) {
