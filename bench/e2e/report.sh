@@ -36,7 +36,8 @@ jq -n \
                   comm: $d.rec.comm, action: $d.rec.action, profile_state: $d.rec.profile_state};
   def causes($ds): [$ds | group_by([.rec.kind, .rec.value, .rec.exe, .rec.parent_exe])[]
                     | (brief(.[0]) + {count: length})] | sort_by(-.count);
-  ([$devs[] | . + {workload: owner(.), phase: ph(.arrival_ms)}]) as $D |
+  # only deviations of the harness's own containers: other containers on the node are not ours to judge
+  ([$devs[] | . + {workload: owner(.), phase: ph(.arrival_ms)} | select(.workload != null)]) as $D |
   ($attacks | sort_by(.start_ms)) as $A |
   ([$phases[] | select(.phase == "attacks" and .event == "end") | .time_ms] | first // 9e15) as $attack_end |
   # an attack window: from its start to the next attack in the same container, at most 15 s;

@@ -37,12 +37,14 @@ done
 # ---- parameters ------------------------------------------------------------------------------
 if [ "$SMOKE" = 1 ]; then
   WORKLOADS=(nginx)
-  LEARN_MIN=10; LEARN_QUIET=5; LEARN_MAX_WAIT=45
+  LEARN_MIN=20; LEARN_QUIET=5; LEARN_MAX_WAIT=60
   LOAD_S=6; SHORT_S=2; GAP_S=2; SETTLE_S=3
   TECHNIQUES=("shell_spawn nginx" "drop_exec nginx" "reverse_shell nginx")
 else
   WORKLOADS=(nginx redis postgres)
-  LEARN_MIN=20; LEARN_QUIET=10; LEARN_MAX_WAIT=150
+  # long enough for minute-periodic work (PostgreSQL's lock-file recheck and autovacuum visit every
+  # database once a minute) to happen while learning
+  LEARN_MIN=75; LEARN_QUIET=10; LEARN_MAX_WAIT=150
   LOAD_S=15; SHORT_S=5; GAP_S=3; SETTLE_S=8
   # one container per technique family, so a first occurrence is never hidden behind an earlier,
   # aggregated deviation of the same value (e.g. two reads of /etc/shadow in one container)
