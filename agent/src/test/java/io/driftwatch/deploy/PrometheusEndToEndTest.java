@@ -6,7 +6,10 @@ import io.driftwatch.Agent;
 import io.driftwatch.config.AgentConfig;
 import io.driftwatch.testsupport.Privileged;
 import io.driftwatch.testsupport.PrometheusServer;
-import io.micrometer.core.instrument.Counter;
+import io.driftwatch.profile.Mode;
+import io.driftwatch.testsupport.AgentHarness;
+import io.driftwatch.testsupport.RuncContainer;
+import io.driftwatch.testsupport.ServiceWorkload;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A real Prometheus (Debian's binary) loads the shipped rules unchanged and scrapes a real
  * agent over loopback: it sees the target and the build info, fires DriftwatchDeviation when a
- * deviation counter appears, and fires DriftwatchAgentDown (for: 1m) after the agent stops.
+ * real runc container deviates from its learned profile and DriftwatchEnforcementAction when
+ * enforce mode kills it, and fires DriftwatchAgentDown (for: 1m) after the agent stops.
  */
 @Privileged(tools = {"prometheus", "promtool"})
 final class PrometheusEndToEndTest {
@@ -42,26 +46,42 @@ final class PrometheusEndToEndTest {
     }
 
     @Test
-    void scrapesTheAgent_andFiresDriftwatchDeviation_whenADeviationCounterAppears(@TempDir Path profiles)
+    @Privileged(tools = {"prometheus", "promtool", "runc"})
+    void realContainerDeviation_firesDriftwatchDeviation_thenKillFiresDriftwatchEnforcementAction(@TempDir Path work)
             throws Exception {
-        try (Agent agent = startAgent(profiles);
-             PrometheusServer prom = PrometheusServer.builder().target(target(agent)).ruleFile(RULES).start()) {
+        String key = "shop/web/web";
+        try (AgentHarness h = AgentHarness.start(work.resolve("profiles"), work.resolve("dev.jsonl"),
+                "response.default_action", "kill");
+             RuncContainer c = ServiceWorkload.builder("dwp-prom", "shop", "web-5d9c7b8f6-prm4x", "web",
+                     "registry.local/shop/web:1.0").start();
+             PrometheusServer prom = PrometheusServer.builder().target(target(h.agent())).ruleFile(RULES).start()) {
             prom.awaitQuery("up{job=\"driftwatch\"} == 1", Duration.ofSeconds(20));
             List<Map<String, Object>> info = prom.awaitQuery("driftwatch_build_info{job=\"driftwatch\"}",
                     Duration.ofSeconds(20));
             assertThat(Repo.str(info.get(0), "metric", "version")).isEqualTo(Agent.VERSION);
-            assertThat(prom.alerts("DriftwatchDeviation", "firing")).isEmpty();
 
-            // The counter the detection engine will register (Micrometer name driftwatch.deviations),
-            // created at a workload's first deviation: the rule must see the series appear at 1.
-            Counter.builder("driftwatch.deviations").tag("namespace", "shop").tag("workload", "web").tag("kind", "exec")
-                    .tag("action", "alert").register(agent.metrics().registry()).increment();
+            // the real container is learned until its profile converges into monitor mode
+            h.awaitMode(key, "monitor", 120_000);
+            Thread.sleep(2000);
+            assertThat(prom.alerts("DriftwatchDeviation", "firing")).as("learned behaviour alerts nothing").isEmpty();
 
+            // a deviation inside the container: the shipped rule fires with its workload's labels
+            ServiceWorkload.trigger(c, "cat /etc/shadow > /dev/null");
             List<Map<String, Object>> firing = prom.awaitAlert("DriftwatchDeviation", "firing", Duration.ofSeconds(30));
             assertThat(firing).hasSize(1);
             assertThat(Repo.map(firing.get(0), "labels")).containsEntry("namespace", "shop")
-                    .containsEntry("workload", "web").containsEntry("kind", "exec").containsEntry("severity", "warning");
-            assertThat(Repo.str(firing.get(0), "annotations", "summary")).isEqualTo("shop/web deviated from its profile (exec)");
+                    .containsEntry("workload", "web").containsEntry("kind", "file").containsEntry("severity", "warning");
+            assertThat(Repo.str(firing.get(0), "annotations", "summary")).isEqualTo("shop/web deviated from its profile (file)");
+            assertThat(prom.alerts("DriftwatchEnforcementAction", "firing")).isEmpty();
+
+            // enforce with kill: the next deviation kills the container and the action alert fires
+            h.onPipeline(() -> h.agent().profiles().setMode(key, Mode.ENFORCE, "test"));
+            Thread.sleep(1500);
+            ServiceWorkload.trigger(c, "sh -c 'id > /dev/null'");
+            assertThat(c.awaitEmpty(10_000)).isTrue();
+            List<Map<String, Object>> action = prom.awaitAlert("DriftwatchEnforcementAction", "firing",
+                    Duration.ofSeconds(30));
+            assertThat(Repo.map(action.get(0), "labels")).containsEntry("action", "kill").containsEntry("severity", "critical");
         }
     }
 
