@@ -148,13 +148,32 @@ public final class Agent implements AutoCloseable {
                 new CgroupControl(config.get(AgentConfig.CGROUP_ROOT)), config.get(AgentConfig.RESPONSE_DEFAULT_ACTION),
                 config.get(AgentConfig.RESPONSE_DRY_RUN), metrics.registry());
         pipeline.every(1000, "enforcer", () -> enforcer.tick(resolver.running()));
+        io.driftwatch.sensor.FanotifySource fan = kernelSources.fanotify();
+        boolean fanFallback = fan != null && kernelSources.bpf() == null;
+        io.netty.util.collection.LongObjectHashMap<Integer> fanWatches = new io.netty.util.collection.LongObjectHashMap<>();
         resolver.addListener(new ContainerResolver.ContainerListener() {
             @Override
-            public void started(ContainerState c) {}
+            public void started(ContainerState c) {
+                if (!fanFallback || c.initPid <= 0) return;
+                // without eBPF, fanotify notifications on the container's mounts report its opens and execs
+                try {
+                    fanWatches.put(c.key, Integer.valueOf(fan.watch(c.initPid, c.cgroupId, c.cgroupV1Id, false, true)));
+                } catch (java.io.IOException | RuntimeException e) {
+                    Log.warn("fanotify watch failed", "container_id", c.info.id(), "error", e.toString());
+                }
+            }
 
             @Override
             public void stopped(ContainerState c) {
                 responder.stopped(c);
+                Integer w = fanWatches.remove(c.key);
+                if (w != null) {
+                    try {
+                        fan.unwatch(w);
+                    } catch (java.io.IOException | RuntimeException e) {
+                        Log.debug("fanotify unwatch failed", "container_id", c.info.id(), "error", e.toString());
+                    }
+                }
             }
         });
         router.get("/api/v1/deviations", this::deviationsRoute);
