@@ -36,7 +36,7 @@ jq -n \
                   comm: $d.rec.comm, action: $d.rec.action, profile_state: $d.rec.profile_state};
   def causes($ds): [$ds | group_by([.rec.kind, .rec.value, .rec.exe, .rec.parent_exe])[]
                     | (brief(.[0]) + {count: length})] | sort_by(-.count);
-  # only deviations of the harness's own containers: other containers on the node are not ours to judge
+  # only deviations of the containers this harness started; other containers on the node are not judged
   ([$devs[] | . + {workload: owner(.), phase: ph(.arrival_ms)} | select(.workload != null)]) as $D |
   ($attacks | sort_by(.start_ms)) as $A |
   ([$phases[] | select(.phase == "attacks" and .event == "end") | .time_ms] | first // 9e15) as $attack_end |

@@ -223,17 +223,20 @@ learn_workload() {
     nginx)
       wrk_load learning "same load" "$LOAD_S" /
       maintenance nginx learning
-      maintenance nginx learning
+      wrk_load learning "after maintenance" "$SHORT_S" /
+      maintenance nginx learning   # the second rotation compresses the first (logs must not be empty)
       wrk_load learning "after maintenance" "$SHORT_S" / ;;
     redis)
       redis_load learning "same load" 20000 set,get,incr,lpush,lpop
       maintenance redis learning
+      redis_load learning "after maintenance" 5000 set,get
       maintenance redis learning
       redis_load learning "after maintenance" 5000 set,get ;;
     postgres)
       maint postgres learning "pgbench -i (initialise)" peer ip netns exec "$PEERNS" "$PG_BIN/pgbench" -i -s 2 -q -h "${CTR_IP[postgres]}" -U postgres postgres
       pg_load learning "same load" "$LOAD_S"
       maintenance postgres learning
+      pg_load learning "after maintenance" "$SHORT_S"
       maintenance postgres learning
       pg_load learning "after maintenance" "$SHORT_S" ;;
   esac
