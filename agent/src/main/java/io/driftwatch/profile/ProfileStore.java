@@ -787,10 +787,24 @@ public final class ProfileStore implements AutoCloseable {
     /** A profile's YAML as in its file, and its structure version (for {@link #upload}'s check). */
     public record Document(String yaml, long version) {}
 
-    /** Flushes the store and returns the profile's YAML exactly as its file now holds it. */
+    /**
+     * Flushes the store and returns the profile's YAML exactly as its file now holds it (with the
+     * operator's comments), or as the store would write it when the file could not be written.
+     */
     public Document document(String key) {
         Profile p = require(key);
         flush();
+        FileRecord rec = files.get(key);
+        Long done = flushedChanges.get(key);
+        if (rec != null && done != null && done == p.changes) {
+            try {
+                if (Files.size(rec.path) <= MAX_FILE_BYTES) {
+                    return new Document(Files.readString(rec.path, StandardCharsets.UTF_8), p.structure);
+                }
+            } catch (IOException | RuntimeException e) {
+                Log.warn("cannot read profile file; serving the rendered profile", "file", rec.path.toString(), "error", e.toString());
+            }
+        }
         return new Document(new String(ProfileWriter.write(p), StandardCharsets.UTF_8), p.structure);
     }
 
