@@ -85,7 +85,7 @@ final class ProfilesCliTest {
     }
 
     @Test
-    void proposals_approveRejectAndDiff() {
+    void proposals_approveRejectAndDiff() throws Exception {
         Run p = cli("proposals", REDIS);
         assertThat(p.code()).isEqualTo(0);
         assertThat(p.out()).contains("generalised").contains("/data/temp-[num].rdb");

@@ -51,7 +51,13 @@ public final class ReviewAgent implements AutoCloseable {
     public static ReviewAgent startExisting(Path tmp, String token) throws Exception {
         Path dir = tmp.resolve("profiles");
         AgentConfig.Builder b = AgentConfig.builder().set("profiles_dir", dir.toString()).set("http.listen", "127.0.0.1:0")
-                .set("node_name", "test-node");
+                .set("node_name", "test-node")
+                // isolated from the host: no kernel sources, an empty /proc and cgroup tree, so only
+                // the profiles in profiles_dir exist (other containers on this machine are not learned)
+                .set("sources.bpf", "off").set("sources.fanotify", "off")
+                .set("procfs_root", Files.createDirectories(tmp.resolve("proc")).toString())
+                .set("cgroup_root", Files.createDirectories(tmp.resolve("cgroup")).toString())
+                .set("runtime_state_dirs", Files.createDirectories(tmp.resolve("run")).toString());
         if (token != null) {
             Path tf = tmp.resolve("token");
             Files.writeString(tf, token + "\n");
@@ -63,6 +69,13 @@ public final class ReviewAgent implements AutoCloseable {
         } catch (Exception e) {
             agent.close();
             throw e;
+        }
+        // confidence is computed by the learner's first tick (1 s after start): wait for it, bounded
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            io.driftwatch.profile.ProfileSnapshot s = agent.profiles().snapshot("cache/redis/redis");
+            if (s == null || s.confidence().getOrDefault("exec", 0.0) > 0) break;
+            Thread.sleep(50);
         }
         return new ReviewAgent(dir, agent, token);
     }
