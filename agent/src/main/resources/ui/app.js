@@ -31,6 +31,10 @@ function el(tag, attrs, ...children) {
   return e;
 }
 
+function show(view, ...children) {
+  view.replaceChildren(...children.flat().filter(c => c !== null && c !== undefined && c !== false));
+}
+
 function setStatus(msg, isError) {
   const s = document.getElementById('status');
   s.textContent = msg || '';
@@ -131,7 +135,7 @@ async function renderList(view) {
   });
   const errors = (data.errors || []).map(e => el('li', {},
     el('code', { text: e.file + (e.line ? ':' + e.line + ':' + e.column : '') }), ' ', e.problem));
-  view.replaceChildren(
+  show(view,
     el('h2', { text: 'Profiles' }),
     rows.length ? el('table', { id: 'profiles' },
       el('thead', {}, el('tr', {}, ['Key', 'Mode', 'State', 'Confidence (min)', 'Entries', 'Proposals', 'Last change', 'Approved']
@@ -174,7 +178,7 @@ async function renderProfile(view, key) {
       ? diff.changes + ' change(s) since ' + (diff.approved.time || '?') + ' (' + (diff.approved.by || '?') + ')'
       : 'never approved: every entry is new' }));
 
-  view.replaceChildren(
+  show(view,
     el('p', {}, el('a', { href: '#/', text: '← all profiles' })),
     el('h2', { text: key }),
     summary,
