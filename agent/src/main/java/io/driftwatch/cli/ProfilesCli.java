@@ -432,7 +432,7 @@ public final class ProfilesCli {
         Map<String, Object> m = call(action.equals("mode") ? "PUT" : "POST", path(key, action), body, key);
         if (structured(m)) return;
         Map<String, Object> p = (Map<String, Object>) m.get("profile");
-        out.println("ok: " + m.get("result") + " " + clean(key) + (p == null ? "" : " (mode " + p.get("mode") + ", state "
+        out.println("ok: " + clean(key) + ": " + m.get("result") + (p == null ? "" : " (mode " + p.get("mode") + ", state "
                 + p.get("state") + ", " + p.get("entries") + " entries)"));
     }
 
@@ -502,7 +502,7 @@ public final class ProfilesCli {
         Map<String, Object> m = check(r, key);
         if (structured(m)) return;
         Map<String, Object> p = (Map<String, Object>) m.get("profile");
-        out.println("ok: " + m.get("result") + " " + clean(key) + (p == null ? "" : " (mode " + p.get("mode") + ", state "
+        out.println("ok: " + clean(key) + ": " + m.get("result") + (p == null ? "" : " (mode " + p.get("mode") + ", state "
                 + p.get("state") + ", " + p.get("entries") + " entries)"));
     }
 

@@ -313,7 +313,7 @@ public final class ProfileApi {
             return store.snapshot(key) != null ? store.snapshot(key) : after;
         });
         logChange(approve ? "proposal approved" : "proposal rejected (tombstoned)", key, caller, "dimension", d.tag(), "value", value);
-        return changed(approve ? "approved" : "rejected", s);
+        return changed(approve ? "approved" : "rejected (tombstoned)", s);
     }
 
     private Response mode(Request r, String key) {
@@ -329,7 +329,7 @@ public final class ProfileApi {
             return after;
         });
         logChange("mode set", key, caller, "from", before == null ? null : before.mode(), "to", mode.text());
-        return changed("mode", s);
+        return changed("mode changed", s);
     }
 
     private Response addEntry(Request r, String key) {
@@ -468,7 +468,9 @@ public final class ProfileApi {
      */
     static String caller(Request r) {
         String op = r.header("x-driftwatch-operator");
-        String conn = r.caller() == null || r.caller().isBlank() ? "unknown" : r.caller();
+        // "/127.0.0.1:53122 (token)" -> "127.0.0.1 (token)": the ephemeral port says nothing later
+        String conn = r.caller() == null || r.caller().isBlank() ? "unknown"
+                : r.caller().replaceFirst("^/", "").replaceFirst(":\\d+(?=$| )", "");
         if (op == null || op.isBlank()) return conn;
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < op.length() && sb.length() < 64; i++) {

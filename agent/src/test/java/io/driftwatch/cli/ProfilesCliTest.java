@@ -91,11 +91,11 @@ final class ProfilesCliTest {
         assertThat(p.out()).contains("generalised").contains("/data/temp-[num].rdb");
         Run ok = cli("approve", REDIS, "file_write", "/data/temp-[num].rdb");
         assertThat(ok.code()).as(ok.err()).isEqualTo(0);
-        assertThat(ok.out()).startsWith("ok: approved cache/redis/redis (mode monitor");
+        assertThat(ok.out()).startsWith("ok: cache/redis/redis: approved (mode monitor");
         Run rej = cli("reject", REDIS, "file_read", "/proc/[pid]/smaps", "--reason", "not needed");
         assertThat(rej.code()).as(rej.err()).isEqualTo(0);
         assertThat(cli("proposals", REDIS).out()).doesNotContain("/data/temp-[num].rdb").doesNotContain("/proc/[pid]/smaps");
-        assertThat(a.get(REDIS_PATH()).body()).contains("alice via /127.0.0.1");
+        assertThat(a.get(REDIS_PATH()).body()).contains("alice via 127.0.0.1");
         Run again = cli("approve", REDIS, "file_write", "/data/temp-[num].rdb");
         assertThat(again.code()).isEqualTo(1);
         assertThat(again.err()).contains("no open proposal");
@@ -178,7 +178,7 @@ final class ProfilesCliTest {
         env.put("EDITOR", "sed -i -e 's/^mode: monitor$/mode: enforce/'");
         Run r = cli("edit", REDIS);
         assertThat(r.code()).as(r.err()).isEqualTo(0);
-        assertThat(r.out()).startsWith("ok: replaced cache/redis/redis (mode enforce");
+        assertThat(r.out()).startsWith("ok: cache/redis/redis: replaced (mode enforce");
         assertThat(a.agent.profiles().snapshot(REDIS).mode()).isEqualTo("enforce");
         env.put("EDITOR", "true");
         assertThat(cli("edit", REDIS).out()).startsWith("no changes");

@@ -395,7 +395,7 @@ final class ProfileApiTest {
         }
         String log = buf.toString(StandardCharsets.UTF_8);
         assertThat(log).contains("\"msg\":\"api: mode set\"").contains("\"key\":\"cache/redis/redis\"")
-                .contains("\"from\":\"monitor\"").contains("\"to\":\"enforce\"").contains("\"caller\":\"alice__x_ via /127.0.0.1:");
+                .contains("\"from\":\"monitor\"").contains("\"to\":\"enforce\"").contains("\"caller\":\"alice__x_ via 127.0.0.1\"");
     }
 
     @Test
