@@ -229,7 +229,7 @@ public final class ProfileApi {
     private Response dispatch(Request r) throws Exception {
         checkOrigin(r);
         Target t = target(r.rawPath());
-        String m = r.method();
+        String m = "HEAD".equals(r.method()) ? "GET" : r.method(); // the server sends no body for HEAD
         switch (t.action()) {
             case "":
                 if (m.equals("GET")) return show(r, t.key());

@@ -92,6 +92,7 @@ final class ProfileApiTest {
         assertThat(m.get("key")).isEqualTo("cache/redis/redis");
         assertThat(map(m.get("profile")).get("listening_ports").toString()).contains("tcp:6379");
         assertThat(json(raw).get("key")).isEqualTo("cache/redis/redis");
+        assertThat(a.send("HEAD", REDIS, null, null).statusCode()).isEqualTo(200);
         // lower-case escapes and a mix of encoded and raw slashes name the same key
         assertThat(a.get("/api/v1/profiles/cache%2fredis/redis").statusCode()).isEqualTo(200);
     }
