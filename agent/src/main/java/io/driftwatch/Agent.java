@@ -8,13 +8,13 @@ import io.driftwatch.respond.JsonLinesSink;
 import io.driftwatch.respond.RecentDeviations;
 import io.driftwatch.respond.Responder;
 import io.driftwatch.http.HttpServer;
+import io.driftwatch.http.ProfileApi;
+import io.driftwatch.http.StaticFiles;
 import io.driftwatch.learn.BaselineLearner;
 import io.driftwatch.learn.GeneralisationRules;
 import io.driftwatch.learn.LearningHandler;
 import io.driftwatch.learn.LearningSettings;
 import io.driftwatch.profile.Clock;
-import io.driftwatch.profile.ProfileError;
-import io.driftwatch.profile.ProfileSnapshot;
 import io.driftwatch.profile.ProfileStore;
 import io.driftwatch.http.Response;
 import io.driftwatch.http.Router;
@@ -127,8 +127,6 @@ public final class Agent implements AutoCloseable {
         pipeline.every(1000, "profiles.tick", learner::tick);
         pipeline.every(2000, "profiles.reload", profiles::pollReload);
         pipeline.every(config.get(AgentConfig.PROFILES_FLUSH_INTERVAL).toMillis(), "profiles.flush", profiles::flush);
-        router.get("/api/v1/profiles", r -> Response.ok(profileList()));
-        router.get("/api/v1/profiles/*", this::profileRoute);
         // ---- end of profiles and learning ----
 
         // ---- detection and response ----
@@ -180,6 +178,12 @@ public final class Agent implements AutoCloseable {
         router.post("/api/v1/containers/*", this::containerActionRoute);
         // ---- end of detection and response ----
 
+        // ---- operator review: API under /api/v1/profiles and the page at / (http/ProfileApi, StaticFiles) ----
+        String token = token(); // read before anything listens: a bad token file stops start-up
+        new ProfileApi(profiles, pipeline, config.nodeName(),
+                token == null && isLoopback(config.get(AgentConfig.HTTP_LISTEN).getHostString())).register(router);
+        new StaticFiles("ui").register(router);
+
         // ---- HTTP ----
         router.get("/metrics", r -> new Response(200, "text/plain; version=0.0.4; charset=utf-8",
                 metrics.scrape().getBytes(StandardCharsets.UTF_8)));
@@ -191,7 +195,7 @@ public final class Agent implements AutoCloseable {
         router.get("/api/v1/status", r -> Response.ok(status()));
 
         pipeline.start();
-        http = new HttpServer(router, token());
+        http = new HttpServer(router, token);
         httpAddress = http.start(config.get(AgentConfig.HTTP_LISTEN));
         ready = true;
         Log.info("driftwatch ready", "http", httpAddress.getHostString() + ":" + httpAddress.getPort());
@@ -232,25 +236,6 @@ public final class Agent implements AutoCloseable {
         m.put("node", config.nodeName());
         m.put("containers", list);
         return m;
-    }
-
-    private Map<String, Object> profileList() {
-        List<Object> list = new ArrayList<>();
-        for (ProfileSnapshot s : profiles.snapshots()) list.add(s.summary());
-        List<Object> errors = new ArrayList<>();
-        for (ProfileError e : profiles.errors()) errors.add(e.toMap());
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("node", config.nodeName());
-        m.put("dir", profiles.dir().toString());
-        m.put("profiles", list);
-        m.put("errors", errors);
-        return m;
-    }
-
-    private Response profileRoute(io.driftwatch.http.Request r) {
-        String key = r.path().substring("/api/v1/profiles/".length());
-        ProfileSnapshot s = profiles.snapshot(key);
-        return s == null ? Response.error(404, "no profile '" + key + "'") : Response.ok(s.toMap());
     }
 
     private Map<String, Object> status() {

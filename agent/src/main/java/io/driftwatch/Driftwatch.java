@@ -1,5 +1,6 @@
 package io.driftwatch;
 
+import io.driftwatch.cli.ProfilesCli;
 import io.driftwatch.config.AgentConfig;
 import io.driftwatch.config.ConfigException;
 import io.driftwatch.log.Log;
@@ -20,8 +21,9 @@ public final class Driftwatch {
         switch (cmd) {
             case "run": rc = run(rest); break;
             case "version": System.out.println("driftwatch " + Agent.VERSION); rc = 0; break;
+            case "profiles": rc = ProfilesCli.run(rest, System.out, System.err, System.getenv()); break;
             default:
-                System.err.println("driftwatch: unknown command '" + cmd + "' (commands: run, version)");
+                System.err.println("driftwatch: unknown command '" + cmd + "' (commands: run, version, profiles)");
                 rc = 2;
         }
         System.exit(rc);

@@ -31,7 +31,11 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 
 /**
  * The agent's HTTP server (netty): metrics, health, the JSON API and the review page. Bound to
@@ -133,7 +137,12 @@ public final class HttpServer implements AutoCloseable {
             }
             try {
                 String body = req.content().toString(StandardCharsets.UTF_8);
-                return route.handle(new Request(method, qs.path(), qs.parameters(), body, caller));
+                Map<String, String> headers = new HashMap<>();
+                for (Map.Entry<String, String> h : req.headers()) {
+                    headers.putIfAbsent(h.getKey().toLowerCase(Locale.ROOT), h.getValue());
+                }
+                return route.handle(new Request(method, qs.path(), qs.parameters(), body, caller, qs.rawPath(),
+                        Collections.unmodifiableMap(headers)));
             } catch (ApiException e) {
                 return Response.error(e.status(), e.getMessage(), e.field());
             } catch (Exception e) {
@@ -150,6 +159,7 @@ public final class HttpServer implements AutoCloseable {
             resp.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, head ? 0 : r.body().length);
             resp.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
             resp.headers().set("X-Content-Type-Options", "nosniff");
+            for (Map.Entry<String, String> h : r.headers().entrySet()) resp.headers().set(h.getKey(), h.getValue());
             boolean keepAlive = HttpUtil.isKeepAlive(req) && r.status() < 400;
             if (keepAlive) {
                 resp.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);

@@ -5,8 +5,19 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** An HTTP response produced by a route. */
-public record Response(int status, String contentType, byte[] body) {
+/** An HTTP response produced by a route; {@code headers} are extra response headers. */
+public record Response(int status, String contentType, byte[] body, Map<String, String> headers) {
+    public Response(int status, String contentType, byte[] body) {
+        this(status, contentType, body, Map.of());
+    }
+
+    /** This response with one more header. */
+    public Response withHeader(String name, String value) {
+        Map<String, String> h = new LinkedHashMap<>(headers);
+        h.put(name, value);
+        return new Response(status, contentType, body, h);
+    }
+
     public static Response json(int status, Object value) {
         return new Response(status, "application/json", (Json.write(value) + "\n").getBytes(StandardCharsets.UTF_8));
     }

@@ -351,8 +351,10 @@ public final class ProfileStore implements AutoCloseable {
         flushedChanges.remove(key);
         publishedChanges.remove(key);
         documentTimes.remove(key);
+        approved.remove(key);
         if (deleteFile && rec != null) {
             try {
+                Files.deleteIfExists(rec.path.resolveSibling(rec.path.getFileName() + APPROVED_SUFFIX));
                 Files.deleteIfExists(rec.path);
                 AtomicFile.fsyncDir(dir);
             } catch (IOException e) {
@@ -681,6 +683,244 @@ public final class ProfileStore implements AutoCloseable {
             out.add(m);
         }
         return out;
+    }
+
+    // ---- approved versions, diff and upload (operator review; pipeline thread) -------------------
+
+    /**
+     * The version of a profile an operator last approved: saved by {@link #markApproved} (the
+     * review API calls it after every change it makes: approve, reject, mode, entries, relearn,
+     * upload) as {@code <file>.approved} next to the profile file, written atomically, never
+     * loaded as a profile (it does not end in {@code .yaml}). {@link #diff} compares against it.
+     *
+     * @param entries values per dimension, sorted
+     */
+    public record Approved(long timeMs, String by, String mode, Map<Dimension, Set<String>> entries,
+            Map<Dimension, Set<String>> tombstones) {}
+
+    private static final String APPROVED_SUFFIX = ".approved";
+    private static final String APPROVED_AT = "approved_at: ";
+    private static final String APPROVED_BY = "approved_by: ";
+    private final Map<String, Approved> approved = new HashMap<>();
+
+    /**
+     * Records the current version of profile {@code key} as approved by {@code caller}: the
+     * profile file is flushed and a copy kept as {@code <file>.approved}.
+     * @throws IllegalStateException when the copy cannot be written
+     */
+    public Approved markApproved(String key, String caller) {
+        caller(caller);
+        Profile p = require(key);
+        if (write(p)) flushedChanges.put(key, p.changes);
+        FileRecord rec = files.get(key);
+        if (rec == null) throw new IllegalStateException("profile '" + key + "' has no file (write failed; see errors)");
+        long now = clock.millis();
+        String by = oneLine(caller);
+        byte[] bytes = ProfileWriter.write(p, "Approved version of " + rec.path.getFileName() + " (what `profiles diff` compares with).\n"
+                + APPROVED_AT + ProfileWriter.formatTime(now) + "\n" + APPROVED_BY + by);
+        Path path = rec.path.resolveSibling(rec.path.getFileName() + APPROVED_SUFFIX);
+        try {
+            AtomicFile.write(path, bytes, writeHook);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot write " + path + ": " + e.getMessage());
+        }
+        Approved a = approvedOf(p, now, by);
+        approved.put(key, a);
+        return a;
+    }
+
+    /** The approved version of {@code key} (from memory, else its {@code .approved} file), or null. */
+    public Approved approved(String key) {
+        Profile p = require(key);
+        Approved a = approved.get(key);
+        if (a != null) return a;
+        FileRecord rec = files.get(key);
+        if (rec == null) return null;
+        Path path = rec.path.resolveSibling(rec.path.getFileName() + APPROVED_SUFFIX);
+        if (!Files.isRegularFile(path)) return null;
+        try {
+            if (Files.size(path) > MAX_FILE_BYTES) throw new IOException("larger than " + MAX_FILE_BYTES + " bytes");
+            String text = Files.readString(path, StandardCharsets.UTF_8);
+            Profile q = ProfileValidator.parse(text, path.toString());
+            if (!q.key.key().equals(p.key.key())) throw new IOException("it is the approved copy of '" + q.key.key() + "'");
+            long at = 0;
+            String by = null;
+            for (String line : text.lines().limit(20).toList()) {
+                if (line.startsWith("# " + APPROVED_AT)) at = java.time.Instant.parse(line.substring(2 + APPROVED_AT.length()).trim()).toEpochMilli();
+                if (line.startsWith("# " + APPROVED_BY)) by = line.substring(2 + APPROVED_BY.length()).trim();
+            }
+            a = approvedOf(q, at, by);
+            approved.put(key, a);
+            return a;
+        } catch (IOException | ProfileFormatException | RuntimeException e) {
+            Log.warn("ignoring unreadable approved copy of a profile", "file", path.toString(), "error", e.getMessage());
+            return null;
+        }
+    }
+
+    private static Approved approvedOf(Profile p, long timeMs, String by) {
+        Map<Dimension, Set<String>> entries = new java.util.EnumMap<>(Dimension.class);
+        Map<Dimension, Set<String>> tombs = new java.util.EnumMap<>(Dimension.class);
+        for (DimensionData d : p.dims) {
+            entries.put(d.dimension, Collections.unmodifiableSet(new java.util.TreeSet<>(d.entries.keySet())));
+            tombs.put(d.dimension, Collections.unmodifiableSet(new java.util.TreeSet<>(d.tombstones.keySet())));
+        }
+        return new Approved(timeMs, by, p.mode.text(), Collections.unmodifiableMap(entries), Collections.unmodifiableMap(tombs));
+    }
+
+    /**
+     * What changed since the approved version: per dimension the entries added (with their
+     * evidence) and removed, tombstones added and removed, and the mode. Without an approved
+     * version every entry counts as added ({@code approved} is null).
+     */
+    public Map<String, Object> diff(String key) {
+        Profile p = require(key);
+        Approved a = approved(key);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("key", key);
+        if (a == null) {
+            out.put("approved", null);
+        } else {
+            Map<String, Object> am = new LinkedHashMap<>();
+            am.put("time", a.timeMs() == 0 ? null : ProfileWriter.formatTime(a.timeMs()));
+            am.put("by", a.by());
+            am.put("mode", a.mode());
+            out.put("approved", am);
+        }
+        Map<String, Object> mode = new LinkedHashMap<>();
+        mode.put("approved", a == null ? null : a.mode());
+        mode.put("current", p.mode.text());
+        out.put("mode", mode);
+        int changes = a != null && !a.mode().equals(p.mode.text()) ? 1 : 0;
+        Map<String, Object> dims = new LinkedHashMap<>();
+        List<Object> tAdded = new ArrayList<>(), tRemoved = new ArrayList<>();
+        for (DimensionData d : p.dims) {
+            Set<String> was = a == null ? Set.of() : a.entries().get(d.dimension);
+            List<Object> added = new ArrayList<>();
+            for (Entry e : d.entries.values()) {
+                if (was.contains(e.value)) continue;
+                Map<String, Object> em = new LinkedHashMap<>();
+                em.put("value", e.value);
+                em.put("count", e.count);
+                if (e.firstSeenMs != 0) em.put("first_seen", ProfileWriter.formatTime(e.firstSeenMs));
+                if (e.generalisedBy.length > 0) em.put("generalised_by", List.of(e.generalisedBy));
+                if (e.suspect != null) em.put("suspect_reason", e.suspect);
+                if (e.addedBy != null) em.put("added_by", e.addedBy);
+                added.add(em);
+            }
+            List<Object> removed = new ArrayList<>();
+            for (String v : was) if (!d.entries.containsKey(v)) removed.add(v);
+            Map<String, Object> dm = new LinkedHashMap<>();
+            dm.put("added", added);
+            dm.put("removed", removed);
+            dims.put(d.dimension.tag(), dm);
+            changes += added.size() + removed.size();
+            Set<String> wasT = a == null ? Set.of() : a.tombstones().get(d.dimension);
+            for (String v : d.tombstones.keySet()) {
+                if (!wasT.contains(v)) tAdded.add(Map.of("dimension", d.dimension.tag(), "value", v));
+            }
+            for (String v : wasT) {
+                if (!d.tombstones.containsKey(v)) tRemoved.add(Map.of("dimension", d.dimension.tag(), "value", v));
+            }
+        }
+        changes += tAdded.size() + tRemoved.size();
+        out.put("changes", changes);
+        out.put("dimensions", dims);
+        Map<String, Object> tm = new LinkedHashMap<>();
+        tm.put("added", tAdded);
+        tm.put("removed", tRemoved);
+        out.put("tombstones", tm);
+        return out;
+    }
+
+    /** A profile's YAML as in its file, and its structure version (for {@link #upload}'s check). */
+    public record Document(String yaml, long version) {}
+
+    /**
+     * Flushes the store and returns the profile's YAML exactly as its file now holds it (with the
+     * operator's comments), or as the store would write it when the file could not be written.
+     */
+    public Document document(String key) {
+        Profile p = require(key);
+        flush();
+        FileRecord rec = files.get(key);
+        Long done = flushedChanges.get(key);
+        if (rec != null && done != null && done == p.changes) {
+            try {
+                if (Files.size(rec.path) <= MAX_FILE_BYTES) {
+                    return new Document(Files.readString(rec.path, StandardCharsets.UTF_8), p.structure);
+                }
+            } catch (IOException | RuntimeException e) {
+                Log.warn("cannot read profile file; serving the rendered profile", "file", rec.path.toString(), "error", e.toString());
+            }
+        }
+        return new Document(new String(ProfileWriter.write(p), StandardCharsets.UTF_8), p.structure);
+    }
+
+    /**
+     * Checks a profile text (reader + validator) without applying it.
+     * @return the key the text names
+     * @throws ProfileFormatException with line, column and problem
+     */
+    public static String validate(String yaml, String origin) throws ProfileFormatException {
+        return ProfileValidator.parse(yaml, origin).key.key();
+    }
+
+    /**
+     * Replaces profile {@code key} with an operator's edited YAML, exactly as if the operator had
+     * edited its file: the text is validated, written atomically over the profile file and
+     * applied by the hot-reload path (entries the edit deleted become tombstones; what was
+     * learned since the file was written is kept). {@code expectedVersion} ({@link Document#version},
+     * -1 to skip) refuses an edit of a profile whose entries, tombstones or mode changed since
+     * the operator fetched it.
+     *
+     * @throws IllegalArgumentException when the text is invalid or names another key
+     * @throws IllegalStateException when the profile changed since it was fetched, or on write errors
+     */
+    public ProfileSnapshot upload(String key, String yaml, long expectedVersion, String caller) {
+        caller(caller);
+        Profile p = require(key);
+        if (expectedVersion >= 0 && expectedVersion != p.structure) {
+            throw new IllegalStateException("profile '" + key + "' changed since it was fetched (version " + expectedVersion
+                    + ", now " + p.structure + "): fetch it again and redo the edit");
+        }
+        Profile edit;
+        try {
+            edit = ProfileValidator.parse(yaml, "upload");
+        } catch (ProfileFormatException e) {
+            throw new IllegalArgumentException(e.getMessage());
+        }
+        if (!edit.key.key().equals(key)) {
+            throw new IllegalArgumentException("the edit names key '" + edit.key.key() + "', not '" + key + "'");
+        }
+        if (files.get(key) == null && write(p)) flushedChanges.put(key, p.changes);
+        FileRecord rec = files.get(key);
+        if (rec == null) throw new IllegalStateException("profile '" + key + "' has no file (write failed; see errors)");
+        Mode before = p.mode;
+        try {
+            AtomicFile.write(rec.path, yaml.getBytes(StandardCharsets.UTF_8), writeHook);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot write " + rec.path + ": " + e.getMessage());
+        }
+        rec.mtimeNs = -1; // make pollReload read it even within one mtime tick
+        pollReload();
+        ProfileError err = errorsByFile.get(rec.path.toString());
+        if (err != null) throw new IllegalStateException("edit not applied: " + err.problem());
+        if (p.mode != before) {
+            p.modeChangedBy = caller;
+            p.changed();
+        }
+        Log.info("profile replaced by upload", "key", key, "file", rec.path.toString(), "by", caller);
+        return publish(p);
+    }
+
+    private static String oneLine(String s) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < s.length() && sb.length() < 200; i++) {
+            char c = s.charAt(i);
+            sb.append(c < 0x20 || c == 0x7f ? '?' : c);
+        }
+        return sb.toString();
     }
 
     // ---- flush ------------------------------------------------------------------------------------
