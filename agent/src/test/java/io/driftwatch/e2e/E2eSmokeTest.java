@@ -23,14 +23,20 @@ import org.junit.jupiter.api.Timeout;
  *
  * <p>It asserts that the harness completed and cleaned up, that the workload served requests
  * without errors, that every technique demonstrably executed inside the container, and that
- * results.json is well formed. Detection results are asserted only with
- * {@code -Ddriftwatch.e2e.assertDetection=true}: flip {@link #ASSERT_DETECTION}'s default once
- * the detection engine is merged.
+ * results.json is well formed — and that the agent left learning, raised no false positive in
+ * the benign replay and detected every technique. {@code -Ddriftwatch.e2e.assertDetection=false}
+ * checks the harness alone without judging detection.
  */
 @Privileged(tools = {"runc"})
 final class E2eSmokeTest {
-    /** Assert detections, no false positives and a finished learning phase (off until detection lands). */
-    static final boolean ASSERT_DETECTION = Boolean.parseBoolean(System.getProperty("driftwatch.e2e.assertDetection", "false"));
+    /** Assert detections, no false positives and a finished learning phase. */
+    static final boolean ASSERT_DETECTION = Boolean.parseBoolean(System.getProperty("driftwatch.e2e.assertDetection", "true"));
+    /**
+     * Techniques detected by what they do rather than by their own name: the shell's name is in
+     * the web server's profile (logrotate's postrotate script runs /bin/sh), so a new shell is
+     * caught by the commands it runs (docs/detection.md).
+     */
+    private static final List<String> DETECTED_BY_CONSEQUENCE = List.of("shell_spawn");
     private static final long HARNESS_TIMEOUT_MS = 215_000;
     private static final List<String> TECHNIQUES = List.of("shell_spawn", "drop_exec", "reverse_shell");
 
@@ -101,8 +107,10 @@ final class E2eSmokeTest {
                 boolean detected = Boolean.TRUE.equals(a.get("detected"));
                 boolean precise = Boolean.TRUE.equals(a.get("precise"));
                 assertThat(detected).as("technique %s detected", a.get("technique")).isTrue();
-                assertThat(precise).as("technique %s precise signal (%s %s)", a.get("technique"),
-                        a.get("expect_kinds"), a.get("expect_value")).isTrue();
+                if (!DETECTED_BY_CONSEQUENCE.contains(a.get("technique"))) {
+                    assertThat(precise).as("technique %s precise signal (%s %s)", a.get("technique"),
+                            a.get("expect_kinds"), a.get("expect_value")).isTrue();
+                }
             }
         }
     }
