@@ -90,7 +90,7 @@ metric() {
 
 # metric_value NAME_AND_LABELS_REGEX: value of the first matching /metrics line (empty when none)
 metric_value() {
-  curl -fsS -m 5 "$AGENT_URL/metrics" | awk -v re="^$1" '$0 ~ re && $1 !~ /^#/ {print $NF; exit}'
+  curl -fsS -m 5 "$AGENT_URL/metrics" | awk -v re="^$1" '!done && $0 ~ re && $1 !~ /^#/ {print $NF; done = 1}'
 }
 
 # profile_mode KEY: mode of profile KEY from GET /api/v1/profiles (empty when absent)

@@ -28,6 +28,7 @@ done
 if [ "$SMOKE" = 1 ]; then REPS=${REPS:-1}; SECONDS_PER_RUN=${SECONDS_PER_RUN:-0.3}; else REPS=${REPS:-3}; SECONDS_PER_RUN=${SECONDS_PER_RUN:-3}; fi
 RUN_DIR="${OUT:-$(mktemp -d /tmp/dw-bench-overhead-XXXXXX)}"
 mkdir -p "$RUN_DIR"
+rm -rf "$RUN_DIR/learning" "$RUN_DIR/monitor" "$RUN_DIR/monitor-off" "$RUN_DIR/bundle"
 RAW="$RUN_DIR/overhead.raw.jsonl"
 : >"$RAW"
 NOTES="$RUN_DIR/overhead.notes"
