@@ -16,7 +16,7 @@ while [ $# -gt 0 ]; do
 done
 [ "$(id -u)" = 0 ] || bdie "the footprint benchmark needs root"
 RUN_DIR="${OUT:-$(mktemp -d /tmp/dw-bench-footprint-XXXXXX)}"; mkdir -p "$RUN_DIR"
-if [ "$SMOKE" = 1 ]; then C=5; S=2; WINDOW=3; else C=50; S=10; WINDOW=20; fi
+if [ "$SMOKE" = 1 ]; then C=5; S=2; WINDOW=2; SETTLE=1; else C=50; S=10; WINDOW=20; SETTLE=5; fi
 S_ID=$$
 
 rm -rf "$RUN_DIR/footprint"; mkdir -p "$RUN_DIR/footprint/profiles"
@@ -28,7 +28,7 @@ OUTF="$RUN_DIR/footprint.raw.jsonl"; : >"$OUTF"
 # phase NAME CONTAINERS: RSS and CPU of the agent over WINDOW seconds
 phase() {
   local name="$1" n="$2" t0 t1 w0 w1 rss max=0 i r
-  sleep 3  # settle after the starts
+  sleep "$SETTLE"  # settle after the starts
   t0=$(proc_cpu_ticks "$AGENT_PID"); w0=$(date +%s.%N)
   for i in $(seq 1 "$WINDOW"); do
     r=$(proc_rss_kb "$AGENT_PID"); [ "$r" -gt "$max" ] && max=$r

@@ -85,7 +85,7 @@ ctr_remove "dwb-svc-$S"
 
 # ---- event -> kill: enforce by editing the profile file (hot reload) ----
 sleep 2  # a flush after the last change
-PF=$(grep -l "^key: \"\{0,1\}$KEY" "$RUN_DIR/latency/profiles/"*.yaml | head -1)
+PF=$(grep -l "^key: \"\{0,1\}$KEY" "$RUN_DIR/latency/profiles/"*.yaml | head -1 || true)
 [ -n "$PF" ] || bdie "no profile file for $KEY"
 sed -i 's/^mode: monitor$/mode: enforce/' "$PF"
 await_mode "$KEY" enforce 30 || bdie "the edited profile $PF did not reload in enforce mode"

@@ -34,8 +34,15 @@ json_array() { jq -s -c '.'; }
 agent_start() {
   local name="$1" cfg="$2"; shift 2
   local log="$RUN_DIR/$name.agent.log"
-  [ -f "$AGENT_JAR" ] || bdie "no agent jar at $AGENT_JAR (build it: ./driftwatch build)"
-  java ${DRIFTWATCH_BENCH_JAVA_OPTS:-} -jar "$AGENT_JAR" run --config "$cfg" "$@" >"$RUN_DIR/$name.agent.out" 2>"$log" &
+  # DRIFTWATCH_BENCH_AGENT_CP: run the agent from a class path instead of the jar (the test
+  # suite's smoke run, where the jar is packaged only after the tests)
+  if [ -n "${DRIFTWATCH_BENCH_AGENT_CP:-}" ]; then
+    java ${DRIFTWATCH_BENCH_JAVA_OPTS:-} -cp "$DRIFTWATCH_BENCH_AGENT_CP" io.driftwatch.Driftwatch run --config "$cfg" "$@" \
+      >"$RUN_DIR/$name.agent.out" 2>"$log" &
+  else
+    [ -f "$AGENT_JAR" ] || bdie "no agent jar at $AGENT_JAR (build it: ./driftwatch build)"
+    java ${DRIFTWATCH_BENCH_JAVA_OPTS:-} -jar "$AGENT_JAR" run --config "$cfg" "$@" >"$RUN_DIR/$name.agent.out" 2>"$log" &
+  fi
   AGENT_PID=$!
   on_exit "agent_stop_pid $AGENT_PID"
   local i port=""

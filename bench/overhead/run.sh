@@ -219,10 +219,10 @@ EOF
     kill -INT "$BT_PID" 2>/dev/null || true
     for i in $(seq 1 50); do kill -0 "$BT_PID" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$BT_PID" 2>/dev/null || true
-    lostbt=$(grep -o 'Lost [0-9]* events' "$RUN_DIR/bpftrace.err" | awk '{s += $2} END {print s + 0}')
+    lostbt=$( (grep -o 'Lost [0-9]* events' "$RUN_DIR/bpftrace.err" || true) | awk '{s += $2} END {print s + 0}')
     [ "$lostbt" = 0 ] || note "bpftrace: lost $lostbt events (perf buffer full)"
   else
-    note "bpftrace: could not attach its tracepoints: $(grep -v RLIMIT "$RUN_DIR/bpftrace.err" | head -3 | tr '\n' ' ')"
+    note "bpftrace: could not attach its tracepoints: $( (grep -v RLIMIT "$RUN_DIR/bpftrace.err" || true) | head -3 | tr '\n' ' ')"
     kill -KILL "$BT_PID" 2>/dev/null || true
   fi
 fi
