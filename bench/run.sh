@@ -34,7 +34,8 @@ while [ $# -gt 0 ]; do
 done
 [ "$(id -u)" = 0 ] || bdie "the benchmarks need root (eBPF, runc, audit rules)"
 [ "$SMOKE" = 1 ] && DOC=0
-RUN_DIR="${OUT:-$ROOT/var/bench/$(date -u +%Y%m%dT%H%M%SZ)$([ "$SMOKE" = 1 ] && echo -smoke)}"
+SUFFIX=""; [ "$SMOKE" = 1 ] && SUFFIX=-smoke
+RUN_DIR="${OUT:-$ROOT/var/bench/$(date -u +%Y%m%dT%H%M%SZ)$SUFFIX}"
 mkdir -p "$RUN_DIR"
 RUN_DIR="$(cd "$RUN_DIR" && pwd)"
 blog "results in $RUN_DIR"
