@@ -42,6 +42,10 @@ blog "results in $RUN_DIR"
 want() { case ",$ONLY," in *",$1,"*) return 0;; *) return 1;; esac; }
 STARTED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+# other processes' eBPF tracepoint attachments (agents of other test suites on a shared machine
+# slow down every "no agent" syscall too)
+foreign_bpf() { command -v bpftool >/dev/null && bpftool perf list 2>/dev/null | grep -c 'tracepoint' || echo 0; }
+FOREIGN_BEFORE=$(foreign_bpf)
 
 # ---- what the benchmarks need ----
 if [ "$BUILD" = 1 ]; then
@@ -110,6 +114,7 @@ jq -n --argjson smoke "$([ "$SMOKE" = 1 ] && echo true || echo false)" --arg sta
   --arg kernel "$(uname -r)" --arg cpu "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)" \
   --argjson cpus "$(nproc)" --argjson mem "$(awk '/^MemTotal/ {print $2}' /proc/meminfo)" \
   --arg load_before "$LOAD_BEFORE" --arg load_after "$(cut -d' ' -f1-3 /proc/loadavg)" \
+  --argjson fb "$FOREIGN_BEFORE" --argjson fa "$(foreign_bpf)" \
   --arg java "$(java -version 2>&1 | head -1)" \
   --slurpfile status "$STATUS" \
   --argjson jmh "$(read_json "$RUN_DIR/jmh.json")" \
@@ -119,7 +124,8 @@ jq -n --argjson smoke "$([ "$SMOKE" = 1 ] && echo true || echo false)" --arg sta
   --argjson footprint "$(read_json "$RUN_DIR/footprint/footprint.json")" \
   '{schema: 1, smoke: $smoke, started: $started, finished: $finished, git: $git,
     machine: {kernel: $kernel, cpu: $cpu, cpus: $cpus, mem_kb: $mem, java: $java, shared: true,
-              loadavg_before: $load_before, loadavg_after: $load_after},
+              loadavg_before: $load_before, loadavg_after: $load_after,
+              other_bpf_tracepoint_attachments_before: $fb, other_bpf_tracepoint_attachments_after: $fa},
     sections: $status, jmh: $jmh, overhead: $overhead, loss: $loss, latency: $latency, footprint: $footprint}' \
   >"$RUN_DIR/results.json"
 
@@ -152,7 +158,7 @@ md() { [ -f "$1" ] && cat "$1" || echo "_not run or failed: see the section's lo
 {
   echo "Run $(jq -r '.started' "$RUN_DIR/results.json") (git $(jq -r '.git' "$RUN_DIR/results.json")$([ "$SMOKE" = 1 ] && echo ', SMOKE: numbers meaningless')):"
   echo "$(jq -r '.machine | "\(.cpus) vCPUs (\(.cpu)), \(.mem_kb / 1048576 | floor) GiB, kernel \(.kernel), \(.java); load average before \(.loadavg_before), after \(.loadavg_after)"' "$RUN_DIR/results.json")."
-  echo "The machine was shared with other engineers' test suites during the run."
+  echo "The machine was shared with other engineers' test suites during the run ($(jq -r '.machine | "eBPF tracepoint attachments of other processes: \(.other_bpf_tracepoint_attachments_before) before, \(.other_bpf_tracepoint_attachments_after) after"' "$RUN_DIR/results.json"))."
   echo
   echo "#### Targets"
   echo
@@ -191,6 +197,8 @@ md() { [ -f "$1" ] && cat "$1" || echo "_not run or failed: see the section's lo
   echo "#### Latency (the agent's timers: kernel event time → deviation record; → kill completed)"
   echo
   md "$RUN_DIR/latency/latency.md"
+  echo
+  jq -r '.latency.kill // empty | "Fresh replicas whose start-up exec of their entrypoint was a deviation: \(.startup_deviations // "n/a") of \(.containers)."' "$RUN_DIR/results.json"
   echo
   echo "#### Footprint (agent process: VmRSS; CPU = utime+stime over the window)"
   echo
