@@ -5,9 +5,16 @@
  *
  *   loops openclose N     open("/etc/hostname") + close, N times
  *   loops forkexec N      fork + execve("/bin/true") + waitpid, N times
- *   loops connect N       TCP connect to a loopback listener of this process + close, N times
+ *   loops connect N [PORT] TCP connect to a loopback listener of this process + close, N times
+ *                        (PORT: listen on that port, default any; a fixed port keeps the
+ *                        connect/accept values the same from run to run for a learned profile)
+ *   loops openrate RATE SECONDS [PATH]
+ *                        open(PATH, default /etc/hostname) + close paced at RATE per second for
+ *                        SECONDS (catching up in 1 ms slices; never faster than RATE)
  *
- * Prints one line: "<name> <iterations> <total_ns> <ns_per_op>".
+ * Prints one line: "<name> <iterations> <total_ns> <ns_per_op>"; openrate prints
+ * "openrate <target_rate> <iterations> <total_ns> <achieved_rate>".
+ * Statically linkable (gcc -static) so the same binary runs on the host and in a busybox rootfs.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -47,10 +54,38 @@ static void *acceptor(void *arg)
 	return NULL;
 }
 
+static int openrate(long rate, long secs, const char *path)
+{
+	if (rate <= 0 || rate > 10000000 || secs <= 0 || secs > 600) {
+		fprintf(stderr, "RATE must be 1..10000000 and SECONDS 1..600\n");
+		return 2;
+	}
+	long long t0 = now_ns(), end = t0 + secs * 1000000000LL, done = 0, t;
+	while ((t = now_ns()) < end) {
+		long long due = (long long)((double)(t - t0) * rate / 1e9) + 1;
+		while (done < due) {
+			int fd = open(path, O_RDONLY);
+			if (fd < 0) {
+				perror("open");
+				return 1;
+			}
+			close(fd);
+			done++;
+		}
+		struct timespec ts = {0, 1000000}; /* 1 ms slices */
+		nanosleep(&ts, NULL);
+	}
+	long long t1 = now_ns();
+	printf("openrate %ld %lld %lld %.0f\n", rate, done, t1 - t0, done * 1e9 / (double)(t1 - t0));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s openclose|forkexec|connect N\n", argv[0]);
+	if (argc >= 4 && !strcmp(argv[1], "openrate"))
+		return openrate(atol(argv[2]), atol(argv[3]), argc > 4 ? argv[4] : "/etc/hostname");
+	if (argc != 3 && !(argc == 4 && !strcmp(argv[1], "connect"))) {
+		fprintf(stderr, "usage: %s openclose|forkexec N | connect N [PORT] | openrate RATE SECONDS [PATH]\n", argv[0]);
 		return 2;
 	}
 	long n = atol(argv[2]);
@@ -87,7 +122,8 @@ int main(int argc, char **argv)
 		}
 		t1 = now_ns();
 	} else if (!strcmp(argv[1], "connect")) {
-		struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+					.sin_port = htons(argc == 4 ? (unsigned short)atoi(argv[3]) : 0)};
 		socklen_t len = sizeof(a);
 		listen_fd = socket(AF_INET, SOCK_STREAM, 0);
 		int one = 1;
