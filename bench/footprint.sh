@@ -35,11 +35,16 @@ phase() {
     sleep 1
   done
   t1=$(proc_cpu_ticks "$AGENT_PID"); w1=$(date +%s.%N)
-  rss=$(proc_rss_kb "$AGENT_PID"); [ "$rss" -gt "$max" ] && max=$rss
-  local ev pm
-  ev=$(metric 'driftwatch_events_total\{.*source="bpf"'); pm=$(metric 'driftwatch_profile_memory_bytes')
+  rss=$(proc_rss_kb "$AGENT_PID"); [ "${rss:-0}" -gt "$max" ] && max=$rss
+  kill -0 "$AGENT_PID" 2>/dev/null || bdie "footprint: the agent (pid $AGENT_PID) is gone; see its log in $RUN_DIR"
+  local ev pm cpu
+  ev=$(metric 'driftwatch_events_total\{.*source="bpf"' || true); pm=$(metric 'driftwatch_profile_memory_bytes' || true)
+  cpu=$(LC_ALL=C awk -v a="$t0" -v b="$t1" -v h="$CLK_TCK" -v w0="$w0" -v w1="$w1" 'BEGIN {printf "%.4f", (b - a) / h / (w1 - w0)}')
+  # a value that is not a number is recorded as null (and the results say so) rather than failing the run
+  num() { [[ "$1" =~ ^-?[0-9]+(\.[0-9]+)?$ ]] && echo "$1" || echo null; }
+  rss=$(num "$rss"); max=$(num "$max"); ev=$(num "$ev"); pm=$(num "$pm"); cpu=$(num "$cpu")
   jq -n -c --arg p "$name" --argjson n "$n" --argjson rss "$rss" --argjson max "$max" \
-    --argjson cpu "$(awk -v a="$t0" -v b="$t1" -v h="$CLK_TCK" -v w0="$w0" -v w1="$w1" 'BEGIN {printf "%.4f", (b - a) / h / (w1 - w0)}')" \
+    --argjson cpu "$cpu" \
     --argjson events "$ev" --argjson pm "$pm" --argjson win "$WINDOW" \
     '{phase: $p, containers: $n, rss_kb: $rss, rss_max_kb: $max, cpu_cores: $cpu, window_seconds: $win,
       bpf_events_total: $events, profile_memory_bytes: $pm}' | tee -a "$OUTF" >&2

@@ -53,6 +53,8 @@ public final class CgroupContainerResolver implements ContainerResolver {
     static final long CANDIDATE_WAIT_MS = 30_000;
     static final long STOPPED_GRACE_MS = 5_000;
     private static final long FIRST_RETRY_MS = 250;
+    /** How long after a candidate cgroup's first event every event looks for its runtime state again. */
+    private static final long EAGER_MS = 1000;
     private static final int MAX_HOST_ENTRIES = 16_384;
     private static final ContainerInfo HOST_INFO = new ContainerInfo("host", ContainerInfo.UNKNOWN, "/",
             ContainerInfo.UNKNOWN, ContainerInfo.UNKNOWN, ContainerInfo.UNKNOWN, ContainerInfo.UNKNOWN,
@@ -183,7 +185,11 @@ public final class CgroupContainerResolver implements ContainerResolver {
             long first = p == null ? now : p.firstSeen;
             long waitMs = m.confirmed() ? CONFIRMED_WAIT_MS : CANDIDATE_WAIT_MS;
             if (now - first < waitMs * 1_000_000L) {
-                long backoff = p == null ? FIRST_RETRY_MS * 1_000_000L : Math.min(p.backoff * 2, 8_000_000_000L);
+                // while a container starts, its runtime writes its state moments before the entrypoint's
+                // exec: look again at every event for the first second (a few stat calls), so the
+                // container's first own events are attributed; back off after that
+                long backoff = now - first < EAGER_MS * 1_000_000L ? 0
+                        : p == null || p.backoff == 0 ? FIRST_RETRY_MS * 1_000_000L : Math.min(p.backoff * 2, 8_000_000_000L);
                 pending.put(key, new Pending(ref, first, now + backoff, backoff));
                 return null;
             }
