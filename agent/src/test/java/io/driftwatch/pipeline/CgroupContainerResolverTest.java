@@ -171,11 +171,27 @@ final class CgroupContainerResolverTest {
     }
 
     @Test
+    void resolve_startingContainer_stateWrittenMomentsLater_nextEventIsAttributed() throws Exception {
+        Path dir = Files.createDirectories(cg.resolve("unified/dwp-start"));
+        Files.writeString(dir.resolve("cgroup.procs"), "100\n");
+        long id = ino(dir);
+        assertThat(resolver.resolve(event(0, id, 0))).isNull(); // the runtime has not written its state yet
+        Path state = world.get("runtime").resolve("runc/dwp-start/state.json");
+        Files.createDirectories(state.getParent());
+        Files.writeString(state, "{\"id\":\"dwp-start\",\"init_process_pid\":100,\"config\":{\"labels\":[]}}");
+        clock.advanceMillis(5);
+        assertThat(resolver.resolve(event(0, id, 0))).as("looked for again at the next event while it starts")
+                .isNotNull().extracting(c -> c.info.id()).isEqualTo("dwp-start");
+    }
+
+    @Test
     void tick_stateWrittenLate_containerAppearsFromPendingRetry() throws Exception {
         Path dir = Files.createDirectories(cg.resolve("unified/dwp-late"));
         Files.writeString(dir.resolve("cgroup.procs"), "100\n");
         long late = ino(dir);
         assertThat(resolver.resolve(event(0, late, 0))).isNull(); // no state.json yet
+        clock.advanceMillis(1_500); // past the start-up second: retries back off
+        assertThat(resolver.resolve(event(0, late, 0))).isNull();
         Path state = world.get("runtime").resolve("runc/dwp-late/state.json");
         Files.createDirectories(state.getParent());
         Files.writeString(state, "{\"id\":\"dwp-late\",\"init_process_pid\":100,\"config\":{\"labels\":[]}}");

@@ -118,7 +118,7 @@ public class PipelineBenchmark {
                     Clock.SYSTEM, registry);
             DetectionListener listener;
             if ("agent".equals(handlers)) {
-                new ExecNormalizer(table).register(dispatcher);
+                new ExecNormalizer(world.proc).register(dispatcher);
                 table.register(dispatcher);
                 listener = new Responder("bench", store, table, List.of(), null, "alert", null, registry,
                         System::currentTimeMillis);
@@ -136,7 +136,7 @@ public class PipelineBenchmark {
                 };
             }
             new LearningHandler(learner).register(dispatcher);
-            new Detector(store, listener).register(dispatcher);
+            new Detector(store, listener, true).register(dispatcher);
             received = new Counter[EventLayout.OP_MAX + 1];
             for (int op = 1; op <= EventLayout.OP_MAX; op++) {
                 received[op] = Counter.builder("driftwatch.events").tag("source", "bpf")
