@@ -15,6 +15,7 @@ import io.driftwatch.learn.GeneralisationRules;
 import io.driftwatch.learn.LearningHandler;
 import io.driftwatch.learn.LearningSettings;
 import io.driftwatch.profile.Clock;
+import io.driftwatch.profile.ProfileBinding;
 import io.driftwatch.profile.ProfileStore;
 import io.driftwatch.http.Response;
 import io.driftwatch.http.Router;
@@ -140,7 +141,9 @@ public final class Agent implements AutoCloseable {
         responder = new Responder(config.nodeName(), profiles, processTable, List.of(recentDeviations, jsonSink), actions,
                 config.get(AgentConfig.RESPONSE_DEFAULT_ACTION), suppressor(), metrics.registry(),
                 System::currentTimeMillis);
-        new Detector(profiles, responder, kernelExecs).register(dispatcher);
+        new Detector(profiles, responder, kernelExecs).startupLearning(c -> c.profileSlot instanceof ProfileBinding
+                && learner.learnsStartup(c, ((ProfileBinding) c.profileSlot).profile(), System.currentTimeMillis()))
+                .register(dispatcher);
         pipeline.every(1000, "responder", responder::tick);
         enforcer = new io.driftwatch.respond.Enforcer(kernelSources.enforcer(), profiles, config.get(AgentConfig.PROCFS_ROOT),
                 new CgroupControl(config.get(AgentConfig.CGROUP_ROOT)), config.get(AgentConfig.RESPONSE_DEFAULT_ACTION),

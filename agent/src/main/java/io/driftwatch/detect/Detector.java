@@ -40,6 +40,7 @@ public final class Detector implements EventHandler {
     private final ProfileStore store;
     private final DetectionListener listener;
     private final boolean ignoreProcExecs;
+    private java.util.function.Predicate<ContainerState> startupLearning = c -> false;
 
     /**
      * @param ignoreProcExecs true when a kernel source reports execs: the /proc poller's
@@ -49,6 +50,15 @@ public final class Detector implements EventHandler {
         this.store = store;
         this.listener = listener;
         this.ignoreProcExecs = ignoreProcExecs;
+    }
+
+    /**
+     * Containers whose start-up is being learned (no container of the workload was seen starting
+     * before): what they do in their start-up window is learned, not reported. Checked on misses only.
+     */
+    public Detector startupLearning(java.util.function.Predicate<ContainerState> p) {
+        this.startupLearning = p;
+        return this;
     }
 
     public Detector register(Dispatcher dispatcher) {
@@ -103,6 +113,7 @@ public final class Detector implements EventHandler {
             return;
         }
         if (!p.matches(d, ev)) {
+            if (startupLearning.test(c)) return; // learned as the workload's start-up behaviour instead
             listener.deviation(ev, c, d, p, UNKNOWN_VALUE);
             return;
         }

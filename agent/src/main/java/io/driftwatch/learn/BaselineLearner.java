@@ -57,6 +57,7 @@ public final class BaselineLearner {
 
     public BaselineLearner(ProfileStore store, GeneralisationRules rules, LearningSettings settings, ProcessLineage lineage,
             Clock clock, MeterRegistry registry) {
+        this.startedMs = clock.millis();
         this.store = store;
         this.rules = rules;
         this.settings = settings;
@@ -81,6 +82,19 @@ public final class BaselineLearner {
     public LearningSettings settings() { return settings; }
 
     private boolean ignoreProcExecs;
+    /** When this learner started: containers started later are seen through their start-up. */
+    private final long startedMs;
+
+    /**
+     * True while a container's start-up behaviour is learned even though its profile is past
+     * learning: the container started while the agent ran, is in its start-up window, and no
+     * container of the workload was ever seen through its start-up before (they all pre-dated the
+     * agent, which saw them only from the /proc snapshot on). The detector does not alert then.
+     */
+    public boolean learnsStartup(ContainerState c, Profile p, long now) {
+        return p.startupObservedMs() == 0 && c.startedMillis >= startedMs
+                && now - c.startedMillis < settings.startupWindowMs();
+    }
 
     /**
      * With the eBPF source running, execs seen by the /proc poller (the start-up snapshot) name
@@ -111,7 +125,10 @@ public final class BaselineLearner {
         if (d == null) return;
         ProfileBinding b = store.bind(c);
         Profile p = b.profile();
-        if (!p.learning(d)) return;
+        long now = clock.millis();
+        boolean startup = now - c.startedMillis < settings.startupWindowMs();
+        if (!startup && p.startupObservedMs() == 0 && c.startedMillis >= startedMs) p.startupObserved(now);
+        if (!p.learning(d) && !(startup && learnsStartup(c, p, now))) return;
         if (ret < 0) {
             ignoredFailed.increment();
             return;
@@ -150,8 +167,6 @@ public final class BaselineLearner {
                 }
                 key = NetPattern.portKey(ev.proto(), ev.lport());
         }
-        long now = clock.millis();
-        boolean startup = now - c.startedMillis < settings.startupWindowMs();
         if (b.image() != null) b.image().seen(now);
         DimensionData dd = p.dim(d);
         Entry e = dd.cached(key);

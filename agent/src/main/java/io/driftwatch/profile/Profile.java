@@ -21,6 +21,12 @@ public final class Profile {
     long persistedObservations;
     long convergedMs;
     long unconvergedMs;
+    /**
+     * When a container of this workload was first seen through its whole start-up (started while
+     * the agent ran); 0 = never: every container pre-dated the agent, so start-up behaviour is
+     * still unknown and is learned, not alerted, at the next container start.
+     */
+    long startupObservedMs;
     final DimensionData[] dims = new DimensionData[Dimension.count()];
     final TreeMap<String, ImageRecord> images = new TreeMap<>();
 
@@ -55,6 +61,14 @@ public final class Profile {
     public long observationsBase() { return observationsBase; }
     public long convergedMs() { return convergedMs; }
     public long unconvergedMs() { return unconvergedMs; }
+    public long startupObservedMs() { return startupObservedMs; }
+
+    /** Records that a container's start-up was seen from its beginning to its end. */
+    public void startupObserved(long now) {
+        if (startupObservedMs != 0) return;
+        startupObservedMs = now;
+        changed();
+    }
     public DimensionData dim(Dimension d) { return dims[d.ordinal()]; }
     public boolean deleted() { return deleted; }
 

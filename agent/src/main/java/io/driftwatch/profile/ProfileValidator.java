@@ -25,7 +25,8 @@ final class ProfileValidator {
     private static final Set<String> TOP = Set.of("schema_version", "key", "namespace", "workload", "container", "mode",
             "mode_changed", "mode_changed_by", "learning", "images", "executables", "file_reads", "file_writes",
             "listening_ports", "outbound_peers", "inbound_accepts", "tombstones");
-    private static final Set<String> LEARNING = Set.of("started", "observations", "observations_base", "converged", "unconverged", "dimensions");
+    private static final Set<String> LEARNING = Set.of("started", "observations", "observations_base", "converged", "unconverged", "startup_observed",
+            "dimensions");
     private static final Set<String> DIM_STATE = Set.of("last_new", "relearn_started", "relearn_observations_base",
             "unconverged");
     private static final Set<String> IMAGE = Set.of("digest", "first_seen", "last_seen");
@@ -108,6 +109,7 @@ final class ProfileValidator {
         p.observationsBase = optLong(m.get("observations_base"), "observations_base");
         p.convergedMs = optTime(m.get("converged"), "converged");
         p.unconvergedMs = optTime(m.get("unconverged"), "unconverged");
+        p.startupObservedMs = optTime(m.get("startup_observed"), "startup_observed");
         for (DimensionData d : p.dims) d.lastNewMs = p.startedMs;
         Node dims = m.get("dimensions");
         if (dims == null) return;

@@ -61,6 +61,7 @@ final class ProfileWriter {
         if (p.observationsBase != 0) l.put("observations_base", p.observationsBase);
         time(l, "converged", p.convergedMs);
         time(l, "unconverged", p.unconvergedMs);
+        time(l, "startup_observed", p.startupObservedMs);
         Map<String, Object> dims = new LinkedHashMap<>();
         for (DimensionData d : p.dims) {
             Map<String, Object> dm = new LinkedHashMap<>();
