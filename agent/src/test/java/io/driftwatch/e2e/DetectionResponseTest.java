@@ -143,7 +143,7 @@ final class DetectionResponseTest {
             long ms = (System.nanoTime() - detected) / 1_000_000;
             assertThat(ms).isLessThan(1000);
             assertThat(a.get("/metrics").body())
-                    .containsPattern("driftwatch_actions_total\\{action=\"kill\",result=\"ok\"} 1");
+                    .containsPattern("driftwatch_actions_total\\{action=\"kill\",result=\"ok\"} [1-9]"); // a deviation racing the kill may ask again
         }
     }
 
