@@ -44,7 +44,11 @@ STARTED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 # other processes' eBPF tracepoint attachments (agents of other test suites on a shared machine
 # slow down every "no agent" syscall too)
-foreign_bpf() { command -v bpftool >/dev/null && bpftool perf list 2>/dev/null | grep -c 'tracepoint' || echo 0; }
+foreign_bpf() {
+  local n=0
+  command -v bpftool >/dev/null && n=$(bpftool perf list 2>/dev/null | grep -c 'tracepoint' || true)
+  echo "${n:-0}"
+}
 FOREIGN_BEFORE=$(foreign_bpf)
 
 # ---- what the benchmarks need ----
