@@ -9,13 +9,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
-SMOKE=0; OUT=""
-while [ $# -gt 0 ]; do
-  case "$1" in --smoke) SMOKE=1;; --out) OUT="$2"; shift;; *) bdie "unknown argument $1";; esac
-  shift
-done
-[ "$(id -u)" = 0 ] || bdie "the footprint benchmark needs root"
-RUN_DIR="${OUT:-$(mktemp -d /tmp/dw-bench-footprint-XXXXXX)}"; mkdir -p "$RUN_DIR"
+section_args footprint "$@"
 if [ "$SMOKE" = 1 ]; then C=5; S=2; WINDOW=2; SETTLE=1; else C=50; S=10; WINDOW=20; SETTLE=5; fi
 S_ID=$$
 

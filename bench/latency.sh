@@ -13,13 +13,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
-SMOKE=0; OUT=""
-while [ $# -gt 0 ]; do
-  case "$1" in --smoke) SMOKE=1;; --out) OUT="$2"; shift;; *) bdie "unknown argument $1";; esac
-  shift
-done
-[ "$(id -u)" = 0 ] || bdie "the latency benchmark needs root"
-RUN_DIR="${OUT:-$(mktemp -d /tmp/dw-bench-latency-XXXXXX)}"; mkdir -p "$RUN_DIR"
+section_args latency "$@"
 if [ "$SMOKE" = 1 ]; then N=5; K=1; else N=100; K=10; fi
 
 ENTRY="$RUN_DIR/entrypoint.sh"

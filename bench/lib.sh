@@ -10,6 +10,19 @@ AGENT_JAR="${AGENT_JAR:-$BENCH_ROOT/agent/target/driftwatch-agent.jar}"
 blog() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 bdie() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
 
+# section_args NAME ARGS...: the arguments every section script takes ([--smoke] --out DIR);
+# sets SMOKE and RUN_DIR (a temp dir without --out) and requires root.
+section_args() {
+  local name="$1" out=""; shift
+  SMOKE=0
+  while [ $# -gt 0 ]; do
+    case "$1" in --smoke) SMOKE=1;; --out) out="$2"; shift;; *) bdie "unknown argument $1";; esac
+    shift
+  done
+  [ "$(id -u)" = 0 ] || bdie "the $name benchmark needs root"
+  RUN_DIR="${out:-$(mktemp -d "/tmp/dw-bench-$name-XXXXXX")}"; mkdir -p "$RUN_DIR"
+}
+
 # ---- cleanup: commands run in reverse order of registration on exit ----
 _BENCH_CLEANUP=()
 on_exit() { _BENCH_CLEANUP+=("$*"); }

@@ -8,13 +8,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
-SMOKE=0; OUT=""
-while [ $# -gt 0 ]; do
-  case "$1" in --smoke) SMOKE=1;; --out) OUT="$2"; shift;; *) bdie "unknown argument $1";; esac
-  shift
-done
-[ "$(id -u)" = 0 ] || bdie "the loss benchmark needs root"
-RUN_DIR="${OUT:-$(mktemp -d /tmp/dw-bench-loss-XXXXXX)}"; mkdir -p "$RUN_DIR"
+section_args loss "$@"
 LOOPS_BIN="$RUN_DIR/loops"
 [ -x "$LOOPS_BIN" ] || gcc -O2 -static -o "$LOOPS_BIN" "$HERE/overhead/loops.c" -lpthread
 if [ "$SMOKE" = 1 ]; then RATES="20000 100000"; SECS=1; PARALLEL_MAX=0; else RATES="50000 100000 150000 200000 250000 300000"; SECS=5; PARALLEL_MAX=1; fi
