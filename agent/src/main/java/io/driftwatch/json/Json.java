@@ -72,7 +72,10 @@ public final class Json {
                 case '\r': sb.append("\\r"); break;
                 case '\t': sb.append("\\t"); break;
                 default:
-                    if (c < 0x20 || c == 0x2028 || c == 0x2029 || (Character.isSurrogate(c) && !validSurrogate(s, i))) {
+                    // control characters, C1, line/paragraph separators, BOM, non-characters and lone
+                    // surrogates as \\uXXXX: safe in JSON and in YAML double-quoted scalars (profiles)
+                    if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == 0x2028 || c == 0x2029 || c == 0xfeff
+                            || c == 0xfffe || c == 0xffff || (Character.isSurrogate(c) && !validSurrogate(s, i))) {
                         sb.append(String.format("\\u%04x", (int) c));
                     } else {
                         sb.append(c);
