@@ -177,6 +177,7 @@ public final class Pipeline implements AutoCloseable {
     /** Decodes and dispatches {@code length} bytes of records from the batch buffer. */
     void process(int s, int length) {
         int off = 0;
+        long lastKtime = System.nanoTime();
         Counter[] counters = received[s];
         while (off < length) {
             view.wrap(batch, off);
@@ -193,9 +194,10 @@ public final class Pipeline implements AutoCloseable {
             if (c != null) c.events++;
             if (logEvents) logEvent(c);
             dispatcher.dispatch(view, c);
-            lagNs = System.nanoTime() - view.ktimeNs();
+            lastKtime = view.ktimeNs();
             off += view.size();
         }
+        lagNs = System.nanoTime() - lastKtime; // once per batch: the lag of its last record
     }
 
     private void logEvent(ContainerState c) {
