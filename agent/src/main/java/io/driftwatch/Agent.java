@@ -177,8 +177,7 @@ public final class Agent implements AutoCloseable {
                 }
             }
         });
-        router.get("/api/v1/deviations", this::deviationsRoute);
-        router.post("/api/v1/containers/*", this::containerActionRoute);
+        new io.driftwatch.http.ResponseApi(config.nodeName(), recentDeviations, actions, resolver).register(router);
         // ---- end of detection and response ----
 
         // ---- operator review: API under /api/v1/profiles and the page at / (http/ProfileApi, StaticFiles) ----
@@ -294,62 +293,6 @@ public final class Agent implements AutoCloseable {
                 }
             }
         };
-    }
-
-    private Response deviationsRoute(io.driftwatch.http.Request r) {
-        int limit = 100;
-        String l = r.param("limit");
-        if (l != null) {
-            try {
-                limit = Integer.parseInt(l);
-            } catch (NumberFormatException e) {
-                throw new io.driftwatch.http.ApiException(400, "limit must be an integer from 1 to 1000", "limit");
-            }
-            if (limit < 1 || limit > 1000) {
-                throw new io.driftwatch.http.ApiException(400, "limit must be an integer from 1 to 1000", "limit");
-            }
-        }
-        String kind = r.param("kind");
-        if (kind != null && !List.of("exec", "file", "listen", "connect", "accept").contains(kind)) {
-            throw new io.driftwatch.http.ApiException(400, "kind must be one of exec, file, listen, connect, accept", "kind");
-        }
-        List<Object> out = new ArrayList<>();
-        for (io.driftwatch.detect.Deviation d : recentDeviations.latest(limit, r.param("profile"), kind)) out.add(d.toMap());
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("node", config.nodeName());
-        m.put("deviations", out);
-        return Response.ok(m);
-    }
-
-    /** POST /api/v1/containers/{id}/{freeze|unfreeze|kill}: operator actions, with the same safety checks. */
-    private Response containerActionRoute(io.driftwatch.http.Request r) {
-        String rest = r.path().substring("/api/v1/containers/".length());
-        int slash = rest.lastIndexOf('/');
-        if (slash <= 0) throw new io.driftwatch.http.ApiException(404, "expected /api/v1/containers/{id}/{freeze|unfreeze|kill}");
-        String id = rest.substring(0, slash);
-        String verb = rest.substring(slash + 1);
-        ActionExecutor.Action action;
-        switch (verb) {
-            case "freeze": action = ActionExecutor.Action.FREEZE; break;
-            case "unfreeze": action = ActionExecutor.Action.UNFREEZE; break;
-            case "kill": action = ActionExecutor.Action.KILL; break;
-            default: throw new io.driftwatch.http.ApiException(404, "unknown container action '" + verb
-                    + "' (freeze, unfreeze, kill)");
-        }
-        ContainerSnapshot target = null;
-        for (ContainerSnapshot c : resolver.snapshot()) {
-            if (c.info().id().equals(id) || (id.length() >= 12 && c.info().id().startsWith(id))) target = c;
-        }
-        if (target == null) throw new io.driftwatch.http.ApiException(404, "no running container '" + id + "'");
-        ActionExecutor.Result res = actions.execute(new ActionExecutor.Request(action, target.info().id(),
-                target.info().cgroupPath(), target.profileKey() == null ? "" : target.profileKey(), "operator request",
-                0, r.caller()));
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("container_id", target.info().id());
-        m.put("action", action.label());
-        m.put("result", res.result());
-        m.put("detail", res.detail());
-        return Response.json("ok".equals(res.result()) || "dry_run".equals(res.result()) ? 200 : 409, m);
     }
 
     /** The process table (exe, parent exe, init lineage) for the learner and detector. */
