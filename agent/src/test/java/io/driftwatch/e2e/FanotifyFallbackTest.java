@@ -20,12 +20,16 @@ final class FanotifyFallbackTest {
             String status = a.get("/api/v1/status").body();
             assertThat(status).contains("\"source\":\"bpf\",\"state\":\"disabled\"")
                     .contains("\"source\":\"fanotify\",\"state\":\"running\"");
-            Thread.sleep(4000);
+            // the workload's loop reads both files every 200 ms; a loaded machine may take a while
+            String profile = "";
+            for (long end = System.nanoTime() + 30_000_000_000L; System.nanoTime() < end; Thread.sleep(250)) {
+                profile = a.get("/api/v1/profiles/" + DetectionResponseTest.KEY).body();
+                if (profile.contains("/etc/app.conf") && profile.contains("/www/index.html")) break;
+            }
+            assertThat(profile).contains("/etc/app.conf").contains("/www/index.html");
             String metrics = a.get("/metrics").body();
             assertThat(metrics).containsPattern("driftwatch_events_total\\{kind=\"open\",source=\"fanotify\"} [1-9]");
             assertThat(metrics).containsPattern("driftwatch_fanotify_watches [1-9]");
-            String profile = a.get("/api/v1/profiles/" + DetectionResponseTest.KEY).body();
-            assertThat(profile).contains("/etc/app.conf").contains("/www/index.html");
         }
     }
 }
