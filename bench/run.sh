@@ -186,9 +186,9 @@ md() { [ -f "$1" ] && cat "$1" || echo "_not run or failed: see the section's lo
   jq -r '.overhead.iterations // {} | "Iterations per run: " + (to_entries | map("\(.key) \(.value)") | join(", ")) + "."' "$RUN_DIR/results.json"
   echo
   if jq -e '.overhead.agent' "$RUN_DIR/results.json" >/dev/null 2>&1; then
-    echo "| Agent during the timed runs | Agent CPU s | BPF events received | Suppressed in kernel | Lost | RSS MiB |"
-    echo "|---|---|---|---|---|---|"
-    jq -r '.overhead.agent[] | "| \(.config) | \(.agent_cpu_seconds) | \(.events_received) | \(.events_suppressed) | \(.events_lost) | \(.agent_rss_kb / 1024 | floor) |"' "$RUN_DIR/results.json"
+    echo "| Agent during the timed runs | Agent CPU s | BPF events received | Suppressed in kernel | Host-filtered in kernel | Lost | RSS MiB |"
+    echo "|---|---|---|---|---|---|---|"
+    jq -r '.overhead.agent[] | "| \(.config) | \(.agent_cpu_seconds) | \(.events_received) | \(.events_suppressed) | \(.events_host_filtered // 0) | \(.events_lost) | \(.agent_rss_kb / 1024 | floor) |"' "$RUN_DIR/results.json"
     echo
   fi
   jq -r '.overhead.notes // [] | .[] | "- " + .' "$RUN_DIR/results.json"

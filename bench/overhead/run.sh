@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Syscall overhead: the loops of loops.c (open/close, fork+exec, connect) timed on the host and
 # inside a busybox runc container, with no agent, with the agent learning, with the agent in
-# steady-state monitor (kernel suppression on and off), and with the peers auditd and bpftrace.
+# steady-state monitor (kernel suppression on and off; the compat programs), and with the peers
+# auditd and bpftrace.
 # Reports ns/op (median of REPS runs, min-max) and the ratio to no agent, as JSON and Markdown.
 #
 #   bench/overhead/run.sh [--smoke] [--out DIR] [--reps N] [--seconds S]
@@ -25,7 +26,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 [ "$(id -u)" = 0 ] || bdie "the overhead benchmark needs root"
-if [ "$SMOKE" = 1 ]; then REPS=${REPS:-1}; SECONDS_PER_RUN=${SECONDS_PER_RUN:-0.3}; else REPS=${REPS:-3}; SECONDS_PER_RUN=${SECONDS_PER_RUN:-3}; fi
+if [ "$SMOKE" = 1 ]; then REPS=${REPS:-1}; SECONDS_PER_RUN=${SECONDS_PER_RUN:-0.3}; else REPS=${REPS:-5}; SECONDS_PER_RUN=${SECONDS_PER_RUN:-3}; fi
 RUN_DIR="${OUT:-$(mktemp -d /tmp/dw-bench-overhead-XXXXXX)}"
 mkdir -p "$RUN_DIR"
 rm -rf "$RUN_DIR/learning" "$RUN_DIR/monitor" "$RUN_DIR/monitor-off" "$RUN_DIR/bundle"
@@ -92,15 +93,19 @@ measure() {
 
 # agent_measure CONFIG: measure with the running agent, recording its CPU and event counters
 agent_measure() {
-  local config="$1" t0 t1 e0 e1 s0 s1 l0 l1
+  local config="$1" t0 t1 e0 e1 s0 s1 l0 l1 h0 h1
   t0=$(proc_cpu_ticks "$AGENT_PID"); e0=$(metric 'driftwatch_events_total\{.*source="bpf"'); s0=$(metric 'driftwatch_events_suppressed_total')
+  h0=$(metric 'driftwatch_events_host_filtered_total')
   l0=$(metric 'driftwatch_events_lost_total\{.*reason="(ring_full|seq_gap|bad_record|malformed)"')
   measure "$config"
   t1=$(proc_cpu_ticks "$AGENT_PID"); e1=$(metric 'driftwatch_events_total\{.*source="bpf"'); s1=$(metric 'driftwatch_events_suppressed_total')
+  h1=$(metric 'driftwatch_events_host_filtered_total')
   l1=$(metric 'driftwatch_events_lost_total\{.*reason="(ring_full|seq_gap|bad_record|malformed)"')
   jq -n -c --arg c "$config" --argjson cpu "$(awk -v a="$t0" -v b="$t1" -v h="$CLK_TCK" 'BEGIN {printf "%.2f", (b - a) / h}')" \
-    --argjson ev "$((e1 - e0))" --argjson sup "$((s1 - s0))" --argjson lost "$((l1 - l0))" --arg rss "$(proc_rss_kb "$AGENT_PID")" \
-    '{config: $c, agent_cpu_seconds: $cpu, events_received: $ev, events_suppressed: $sup, events_lost: $lost, agent_rss_kb: ($rss | tonumber)}' \
+    --argjson ev "$((e1 - e0))" --argjson sup "$((s1 - s0))" --argjson host "$((h1 - h0))" --argjson lost "$((l1 - l0))" \
+    --arg rss "$(proc_rss_kb "$AGENT_PID")" \
+    '{config: $c, agent_cpu_seconds: $cpu, events_received: $ev, events_suppressed: $sup, events_host_filtered: $host,
+      events_lost: $lost, agent_rss_kb: ($rss | tonumber)}' \
     >>"$RUN_DIR/overhead.agent.jsonl"
 }
 : >"$RUN_DIR/overhead.agent.jsonl"
@@ -136,6 +141,19 @@ d0=$(metric 'driftwatch_deviations_total')
 agent_measure monitor-supp-on
 d1=$(metric 'driftwatch_deviations_total')
 [ "$d1" = "$d0" ] || note "monitor-supp-on: $((d1 - d0)) deviations during the timed runs (values outside the learned profile)"
+agent_stop
+
+# ---- 3b. the same with the compat programs (syscall arguments saved at sys_enter, as on kernels
+# before 6.2): the cost the fast programs save ----
+mkdir -p "$RUN_DIR/monitor-compat/profiles"
+cp "$RUN_DIR/monitor/profiles/"*.yaml "$RUN_DIR/monitor-compat/profiles/"
+agent_config "$RUN_DIR/monitor-compat/agent.yaml" "$RUN_DIR/monitor-compat/profiles" sources.bpf on sources.suppression true \
+  sources.bpf_compat true
+agent_start monitor-compat "$RUN_DIR/monitor-compat/agent.yaml"
+[ "$(profile_mode "$KEY")" = monitor ] || bdie "the copied profile did not load in monitor mode"
+for loop in $LOOP_NAMES; do run_loop container "$loop" 100 >/dev/null; done
+sleep 1
+agent_measure monitor-compat
 agent_stop
 
 # ---- 4. agent in monitor, kernel suppression off (same learned profile) ----
@@ -259,7 +277,7 @@ jq -s --slurpfile agent <(jq -s '.' "$RUN_DIR/overhead.agent.jsonl") --rawfile n
 {
   echo "| Configuration | Env | open/close ns/op (ratio) | fork+exec ns/op (ratio) | connect ns/op (ratio) |"
   echo "|---|---|---|---|---|"
-  for config in none learning monitor-supp-on monitor-supp-off auditd bpftrace none-after; do
+  for config in none learning monitor-supp-on monitor-compat monitor-supp-off auditd bpftrace none-after; do
     for env in host container; do
       row=$(jq -r --arg c "$config" --arg e "$env" '
         [.results[] | select(.config == $c and .env == $e)] as $r
