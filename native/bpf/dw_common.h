@@ -32,6 +32,8 @@
 #define DW_S_IFSOCK 0140000
 #define DW_AF_INET 2
 #define DW_AF_INET6 10
+#define DW_CGROUP_V2_ROOT 1 /* id of the cgroup v2 root (kernfs root inode) */
+#define DW_KEY_V1_BIT (1ULL << 63)
 
 /* bytes of the scratch path area: twice DW_PATH_MAX so that a write at any offset below
  * DW_PATH_MAX of up to DW_PATH_MAX bytes stays inside (verifier-friendly bounds) */
@@ -69,7 +71,49 @@ struct {
 	__type(value, __u8);
 } dw_supp SEC(".maps");
 
-/* syscall arguments saved at sys_enter_* for the matching sys_exit_*, per thread */
+/*
+ * cgroups the agent has classified as outside any container (key: see dw_host_dropped): their
+ * file and network records are dropped here (DW_BPF_STAT_HOST_DROPPED), before any other work.
+ * Exec, fork and exit records of host processes are always sent (the agent's process table
+ * needs them). LRU: host cgroups come and go (sessions, transient units) and are never removed
+ * by the agent; the least recently active make room.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u8);
+} dw_host_cg SEC(".maps");
+
+/*
+ * Two ways to have a syscall's arguments at its sys_exit:
+ *
+ *  - fast (programs named fast_*): read them from the task's saved user registers
+ *    (bpf_task_pt_regs), which the syscalls traced here leave untouched; no sys_enter program,
+ *    no map update per call. The struct file of an fd is read through bpf_rdonly_cast, so its
+ *    fields are plain loads instead of one bpf_probe_read_kernel each. Needs kernel 6.2+.
+ *  - compat (programs named compat_*): a sys_enter program saves them per thread in
+ *    dw_stash_map for the sys_exit program (an LRU hash update, lookup and delete per call).
+ *
+ * The bridge loads one set: fast when the kernel has bpf_task_pt_regs and bpf_rdonly_cast
+ * (and DW_CFG_COMPAT_ARGS is not set), else compat. Programs named handle_* load in both.
+ */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+struct dw_args {
+	__u64 a0, a1, a2;
+};
+
+/* arguments 1-3 of the current syscall from the saved user registers (fast path only) */
+static __always_inline void dw_regs_args(struct dw_args *a)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	a->a0 = PT_REGS_PARM1_SYSCALL(regs);
+	a->a1 = PT_REGS_PARM2_SYSCALL(regs);
+	a->a2 = PT_REGS_PARM3_SYSCALL(regs);
+}
+
+/* syscall arguments saved at sys_enter_* for the matching sys_exit_*, per thread (compat) */
 struct dw_stash {
 	__u32 op;
 	__s32 fd;        /* dfd of openat, socket fd of connect/bind/listen */
@@ -232,6 +276,60 @@ static __always_inline struct file *dw_fd_file(struct task_struct *task, int fd)
 	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]))
 		return NULL;
 	return f;
+}
+
+/* The struct file of fd in the current task, or NULL; its fields can be read with plain loads
+ * (fast path only: bpf_rdonly_cast). */
+static __always_inline struct file *dw_fd_file_fast(int fd)
+{
+	if (fd < 0)
+		return NULL;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = task->files->fdt;
+	if (!fdt || (unsigned int)fd >= fdt->max_fds)
+		return NULL;
+	struct file *f = NULL;
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]) || !f)
+		return NULL;
+	return bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file));
+}
+
+static __always_inline struct file *dw_fd_file_any(struct task_struct *task, int fd, const bool fast)
+{
+	return fast ? dw_fd_file_fast(fd) : dw_fd_file(task, fd);
+}
+
+/* inode of the current task's v1 memory cgroup directory, with plain loads (fast path only) */
+static __always_inline __u64 dw_cgroup_v1_id_fast(void)
+{
+	if (!bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id))
+		return 0;
+	int idx = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+	if (idx < 0 || idx >= CGROUP_SUBSYS_COUNT)
+		return 0;
+	struct task_struct *task = bpf_get_current_task_btf();
+	return task->cgroups->subsys[idx]->cgroup->kn->id;
+}
+
+/*
+ * True (and counted) for a process the agent classified as the host's. The key is the agent's
+ * attribution key (dw_host_cgroup): the cgroup v2 id, or for a process in the v2 root (v1 and
+ * hybrid hosts) its v1 memory cgroup id with bit 63 set.
+ */
+static __always_inline bool dw_host_dropped(const bool fast)
+{
+	__u64 key = bpf_get_current_cgroup_id();
+	if (key == DW_CGROUP_V2_ROOT) {
+		__u64 v1 = fast ? dw_cgroup_v1_id_fast()
+				: dw_cgroup_v1_id((struct task_struct *)bpf_get_current_task());
+		if (!v1)
+			return false;
+		key = v1 | DW_KEY_V1_BIT;
+	}
+	if (!bpf_map_lookup_elem(&dw_host_cg, &key))
+		return false;
+	dw_stat_inc(DW_BPF_STAT_HOST_DROPPED);
+	return true;
 }
 
 /* one step up: collects dentries leaf-first, crossing mount points */

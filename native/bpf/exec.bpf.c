@@ -129,27 +129,8 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 }
 
 /* failed execs: sched_process_exec only fires on success */
-static __always_inline int dw_exec_enter(const char *filename)
+static __always_inline int dw_exec_failed(long ret, __u64 uptr)
 {
-	if (dw_is_self())
-		return 0;
-	__u64 id = bpf_get_current_pid_tgid();
-	struct dw_stash st = {.op = DW_OP_EXEC, .uptr = (__u64)filename};
-	bpf_map_update_elem(&dw_stash_map, &id, &st, BPF_ANY);
-	return 0;
-}
-
-static __always_inline int dw_exec_exit(long ret)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	struct dw_stash *st = bpf_map_lookup_elem(&dw_stash_map, &id);
-	if (!st)
-		return 0;
-	if (st->op != DW_OP_EXEC) {
-		return 0;
-	}
-	__u64 uptr = st->uptr;
-	bpf_map_delete_elem(&dw_stash_map, &id);
 	/* success is reported by sched_process_exec; ENOENT/ENOTDIR are PATH-search misses */
 	if (ret >= 0 || ret == -2 || ret == -20)
 		return 0;
@@ -179,28 +160,74 @@ static __always_inline int dw_exec_exit(long ret)
 	return 0;
 }
 
+/* compat: the filename saved at sys_enter */
+static __always_inline int dw_exec_enter(const char *filename)
+{
+	if (dw_is_self())
+		return 0;
+	__u64 id = bpf_get_current_pid_tgid();
+	struct dw_stash st = {.op = DW_OP_EXEC, .uptr = (__u64)filename};
+	bpf_map_update_elem(&dw_stash_map, &id, &st, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int dw_exec_exit_compat(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct dw_stash *st = bpf_map_lookup_elem(&dw_stash_map, &id);
+	if (!st || st->op != DW_OP_EXEC)
+		return 0;
+	__u64 uptr = st->uptr;
+	bpf_map_delete_elem(&dw_stash_map, &id);
+	return dw_exec_failed(ret, uptr);
+}
+
 SEC("tracepoint/syscalls/sys_enter_execve")
-int handle_enter_execve(struct trace_event_raw_sys_enter *ctx)
+int compat_enter_execve(struct trace_event_raw_sys_enter *ctx)
 {
 	return dw_exec_enter((const char *)ctx->args[0]);
 }
 
 SEC("tracepoint/syscalls/sys_enter_execveat")
-int handle_enter_execveat(struct trace_event_raw_sys_enter *ctx)
+int compat_enter_execveat(struct trace_event_raw_sys_enter *ctx)
 {
 	return dw_exec_enter((const char *)ctx->args[1]);
 }
 
 SEC("tracepoint/syscalls/sys_exit_execve")
-int handle_exit_execve(struct trace_event_raw_sys_exit *ctx)
+int compat_exit_execve(struct trace_event_raw_sys_exit *ctx)
 {
-	return dw_exec_exit(ctx->ret);
+	return dw_exec_exit_compat(ctx->ret);
 }
 
 SEC("tracepoint/syscalls/sys_exit_execveat")
-int handle_exit_execveat(struct trace_event_raw_sys_exit *ctx)
+int compat_exit_execveat(struct trace_event_raw_sys_exit *ctx)
 {
-	return dw_exec_exit(ctx->ret);
+	return dw_exec_exit_compat(ctx->ret);
+}
+
+/* fast: a failed exec returns to the caller with its registers as they were: the filename is
+ * execve's first argument, execveat's second */
+SEC("tracepoint/syscalls/sys_exit_execve")
+int fast_exit_execve(struct trace_event_raw_sys_exit *ctx)
+{
+	long ret = ctx->ret;
+	if (ret >= 0 || dw_is_self())
+		return 0;
+	struct dw_args a;
+	dw_regs_args(&a);
+	return dw_exec_failed(ret, a.a0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_execveat")
+int fast_exit_execveat(struct trace_event_raw_sys_exit *ctx)
+{
+	long ret = ctx->ret;
+	if (ret >= 0 || dw_is_self())
+		return 0;
+	struct dw_args a;
+	dw_regs_args(&a);
+	return dw_exec_failed(ret, a.a1);
 }
 
 SEC("tracepoint/sched/sched_process_exit")

@@ -2,13 +2,17 @@
 /*
  * file.bpf.c - open, openat, openat2 and creat, as dw_file records.
  *
- * sys_enter_* saves the arguments per thread; sys_exit_* builds the record, because only then
- * are the result, the opened file (dev, ino) and a resident filename page known. About 2% of
- * filenames cannot be read at sys_enter (the page is not faulted in and tracepoints cannot
- * fault); at sys_exit the kernel has just copied the name, so the read succeeds, and when it
- * still fails on a successful open the path is rebuilt from the opened file's dentry chain.
- * A path that cannot be had is sent empty with DW_F_PATH_UNREADABLE and counted
- * (DW_BPF_STAT_PATH_UNREADABLE), never guessed.
+ * The record is built at sys_exit, because only then are the result, the opened file (dev, ino)
+ * and a resident filename page known. About 2% of filenames cannot be read at sys_enter (the
+ * page is not faulted in and tracepoints cannot fault); at sys_exit the kernel has just copied
+ * the name, so the read succeeds, and when it still fails on a successful open the path is
+ * rebuilt from the opened file's dentry chain. A path that cannot be had is sent empty with
+ * DW_F_PATH_UNREADABLE and counted (DW_BPF_STAT_PATH_UNREADABLE), never guessed.
+ *
+ * The steady state is an open the agent already knows: the host filter (dw_host_cg) or the
+ * suppression map (dw_supp) drops it before the path is read. The fast programs reach that
+ * point with no map update and plain loads (see dw_common.h); the compat programs save the
+ * arguments at sys_enter.
  *
  * Relative names are made absolute: a successful open takes the opened file's own path (as
  * seen from the task's root, so a container sees its own paths); a failed one joins the name
@@ -50,6 +54,7 @@ static __always_inline __u32 dw_access(__u32 flags)
 	return acc;
 }
 
+/* compat: saves the arguments for the sys_exit program */
 static __always_inline int dw_open_enter(int dfd, const char *filename, __u64 flags, bool openat2)
 {
 	if (dw_is_self())
@@ -60,35 +65,35 @@ static __always_inline int dw_open_enter(int dfd, const char *filename, __u64 fl
 	return 0;
 }
 
-static __always_inline int dw_open_exit(long ret)
+/*
+ * The record of one open. dfd, uptr (the filename) and aux (the flags, or openat2's struct
+ * open_how) are the syscall's arguments; fast: they come from the registers and the opened
+ * file's fields are read with plain loads (dw_common.h).
+ */
+static __always_inline int dw_open_record(long ret, int dfd, __u64 uptr, __u64 aux, bool openat2, const bool fast)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct dw_stash *stp = bpf_map_lookup_elem(&dw_stash_map, &id);
-	if (!stp) {
-		if (!dw_is_self())
-			dw_stat_inc(DW_BPF_STAT_NO_ENTER);
-		return 0;
-	}
-	if (stp->op != DW_OP_OPEN)
-		return 0;
-	struct dw_stash st = *stp;
-	bpf_map_delete_elem(&dw_stash_map, &id);
-
+	struct dw_stash st = {.fd = dfd, .uptr = uptr, .aux = aux};
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u32 oflags = (__u32)st.aux;
-	if (st.is_openat2) {
+	if (openat2) {
 		__u64 f = 0;
 		bpf_probe_read_user(&f, sizeof(f), (void *)st.aux); /* struct open_how.flags */
 		oflags = (__u32)f;
 	}
 	__u32 access = dw_access(oflags);
 
-	struct file *file = ret >= 0 ? dw_fd_file(task, (int)ret) : NULL;
+	struct file *file = ret >= 0 ? dw_fd_file_any(task, (int)ret, fast) : NULL;
 	__u64 dev = 0, ino = 0;
 	if (file) {
-		struct inode *inode = BPF_CORE_READ(file, f_inode);
-		dev = BPF_CORE_READ(inode, i_sb, s_dev);
-		ino = BPF_CORE_READ(inode, i_ino);
+		if (fast) {
+			struct inode *inode = file->f_inode;
+			dev = inode->i_sb->s_dev;
+			ino = inode->i_ino;
+		} else {
+			struct inode *inode = BPF_CORE_READ(file, f_inode);
+			dev = BPF_CORE_READ(inode, i_sb, s_dev);
+			ino = BPF_CORE_READ(inode, i_ino);
+		}
 		if (dw_suppress_on) {
 			struct dw_supp_key k = {.cgroup_id = bpf_get_current_cgroup_id(),
 						.op = DW_OP_OPEN,
@@ -170,50 +175,93 @@ static __always_inline int dw_open_exit(long ret)
 	return 0;
 }
 
+/* true when the record is not wanted at all: the agent's own, or a host process's */
+static __always_inline bool dw_open_skip(const bool fast)
+{
+	return dw_is_self() || dw_host_dropped(fast);
+}
+
+/* compat: the arguments saved at sys_enter */
+static __always_inline int dw_open_exit_compat(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct dw_stash *stp = bpf_map_lookup_elem(&dw_stash_map, &id);
+	if (!stp) {
+		if (!dw_is_self())
+			dw_stat_inc(DW_BPF_STAT_NO_ENTER);
+		return 0;
+	}
+	if (stp->op != DW_OP_OPEN)
+		return 0;
+	struct dw_stash st = *stp;
+	bpf_map_delete_elem(&dw_stash_map, &id);
+	if (dw_open_skip(false))
+		return 0;
+	return dw_open_record(ret, st.fd, st.uptr, st.aux, st.is_openat2, false);
+}
+
+/* fast: open(filename, flags), creat(filename, mode), openat(dfd, filename, flags),
+ * openat2(dfd, filename, how) */
+#define DW_FAST_OPEN(name, dfd, fname, aux, openat2)                                                                   \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                                                                      \
+	int fast_exit_##name(struct trace_event_raw_sys_exit *ctx)                                                      \
+	{                                                                                                              \
+		if (dw_open_skip(true))                                                                                \
+			return 0;                                                                                      \
+		struct dw_args a;                                                                                      \
+		dw_regs_args(&a);                                                                                      \
+		return dw_open_record(ctx->ret, dfd, fname, aux, openat2, true);                                       \
+	}
+
+DW_FAST_OPEN(open, DW_AT_FDCWD, a.a0, a.a1, false)
+DW_FAST_OPEN(creat, DW_AT_FDCWD, a.a0, DW_O_CREAT | DW_O_WRONLY | DW_O_TRUNC, false)
+DW_FAST_OPEN(openat, (int)a.a0, a.a1, a.a2, false)
+DW_FAST_OPEN(openat2, (int)a.a0, a.a1, a.a2, true)
+
 SEC("tracepoint/syscalls/sys_enter_open")
-int handle_enter_open(struct trace_event_raw_sys_enter *ctx)
+int compat_enter_open(struct trace_event_raw_sys_enter *ctx)
 {
 	return dw_open_enter(DW_AT_FDCWD, (const char *)ctx->args[0], ctx->args[1], false);
 }
 
 SEC("tracepoint/syscalls/sys_enter_creat")
-int handle_enter_creat(struct trace_event_raw_sys_enter *ctx)
+int compat_enter_creat(struct trace_event_raw_sys_enter *ctx)
 {
 	return dw_open_enter(DW_AT_FDCWD, (const char *)ctx->args[0], DW_O_CREAT | DW_O_WRONLY | DW_O_TRUNC, false);
 }
 
 SEC("tracepoint/syscalls/sys_enter_openat")
-int handle_enter_openat(struct trace_event_raw_sys_enter *ctx)
+int compat_enter_openat(struct trace_event_raw_sys_enter *ctx)
 {
 	return dw_open_enter((int)ctx->args[0], (const char *)ctx->args[1], ctx->args[2], false);
 }
 
 SEC("tracepoint/syscalls/sys_enter_openat2")
-int handle_enter_openat2(struct trace_event_raw_sys_enter *ctx)
+int compat_enter_openat2(struct trace_event_raw_sys_enter *ctx)
 {
 	return dw_open_enter((int)ctx->args[0], (const char *)ctx->args[1], ctx->args[2], true);
 }
 
 SEC("tracepoint/syscalls/sys_exit_open")
-int handle_exit_open(struct trace_event_raw_sys_exit *ctx)
+int compat_exit_open(struct trace_event_raw_sys_exit *ctx)
 {
-	return dw_open_exit(ctx->ret);
+	return dw_open_exit_compat(ctx->ret);
 }
 
 SEC("tracepoint/syscalls/sys_exit_creat")
-int handle_exit_creat(struct trace_event_raw_sys_exit *ctx)
+int compat_exit_creat(struct trace_event_raw_sys_exit *ctx)
 {
-	return dw_open_exit(ctx->ret);
+	return dw_open_exit_compat(ctx->ret);
 }
 
 SEC("tracepoint/syscalls/sys_exit_openat")
-int handle_exit_openat(struct trace_event_raw_sys_exit *ctx)
+int compat_exit_openat(struct trace_event_raw_sys_exit *ctx)
 {
-	return dw_open_exit(ctx->ret);
+	return dw_open_exit_compat(ctx->ret);
 }
 
 SEC("tracepoint/syscalls/sys_exit_openat2")
-int handle_exit_openat2(struct trace_event_raw_sys_exit *ctx)
+int compat_exit_openat2(struct trace_event_raw_sys_exit *ctx)
 {
-	return dw_open_exit(ctx->ret);
+	return dw_open_exit_compat(ctx->ret);
 }

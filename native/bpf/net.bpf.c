@@ -11,11 +11,17 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-static __always_inline struct sock *dw_fd_sock(struct task_struct *task, int fd)
+static __always_inline struct sock *dw_fd_sock(struct task_struct *task, int fd, const bool fast)
 {
-	struct file *f = dw_fd_file(task, fd);
+	struct file *f = dw_fd_file_any(task, fd, fast);
 	if (!f)
 		return NULL;
+	if (fast) {
+		if ((f->f_inode->i_mode & DW_S_IFMT) != DW_S_IFSOCK)
+			return NULL;
+		struct socket *sock = bpf_rdonly_cast(f->private_data, bpf_core_type_id_kernel(struct socket));
+		return sock ? sock->sk : NULL;
+	}
 	umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
 	if ((mode & DW_S_IFMT) != DW_S_IFSOCK)
 		return NULL;
@@ -25,6 +31,7 @@ static __always_inline struct sock *dw_fd_sock(struct task_struct *task, int fd)
 	return BPF_CORE_READ(sock, sk);
 }
 
+/* compat: saves the arguments for the sys_exit program */
 static __always_inline int dw_net_enter(__u32 op, int fd, const void *uaddr, __u64 addrlen)
 {
 	if (dw_is_self())
@@ -68,7 +75,10 @@ static __always_inline bool dw_net_suppressed(struct dw_net *n, bool remote, boo
 	return dw_suppressed(&k);
 }
 
-static __always_inline int dw_net_exit(__u32 op, long ret)
+static __always_inline int dw_net_record(__u32 op, long ret, int fd, __u64 uptr, __u64 aux, const bool fast);
+
+/* compat: the arguments saved at sys_enter (accept needs none) */
+static __always_inline int dw_net_exit_compat(__u32 op, long ret)
 {
 	if (dw_is_self())
 		return 0;
@@ -84,14 +94,33 @@ static __always_inline int dw_net_exit(__u32 op, long ret)
 			return 0;
 		st = *stp;
 		bpf_map_delete_elem(&dw_stash_map, &id);
-	} else {
-		if (ret < 0)
-			return 0; /* nothing accepted: no peer to report */
-		st.fd = ret;
 	}
+	if (dw_host_dropped(false))
+		return 0;
+	return dw_net_record(op, ret, op == DW_OP_ACCEPT ? ret : st.fd, st.uptr, st.aux, false);
+}
 
+/* fast: connect/bind(fd, addr, addrlen), listen(fd, backlog), accept(4)(fd, ...) -> new fd */
+static __always_inline int dw_net_exit_fast(__u32 op, long ret)
+{
+	if (dw_is_self() || dw_host_dropped(true))
+		return 0;
+	if (op == DW_OP_ACCEPT)
+		return dw_net_record(op, ret, ret, 0, 0, true);
+	struct dw_args a;
+	dw_regs_args(&a);
+	return dw_net_record(op, ret, (int)a.a0, a.a1, op == DW_OP_LISTEN ? 0 : a.a2, true);
+}
+
+/* The record of one connect, bind, listen or accept on socket fd; uptr/aux: the caller's
+ * sockaddr and its length (connect, bind). */
+static __always_inline int dw_net_record(__u32 op, long ret, int fd, __u64 uptr, __u64 aux, const bool fast)
+{
+	if (op == DW_OP_ACCEPT && ret < 0)
+		return 0; /* nothing accepted: no peer to report */
+	struct dw_stash st = {.fd = fd, .uptr = uptr, .aux = aux};
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct sock *sk = dw_fd_sock(task, st.fd);
+	struct sock *sk = dw_fd_sock(task, st.fd, fast);
 	struct dw_heap *hp = dw_heap();
 	if (!hp)
 		return 0;
@@ -154,50 +183,38 @@ static __always_inline int dw_net_exit(__u32 op, long ret)
 	return 0;
 }
 
+#define DW_NET_PROGS(name, op)                                                                                         \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                                                                      \
+	int fast_exit_##name(struct trace_event_raw_sys_exit *ctx)                                                      \
+	{                                                                                                              \
+		return dw_net_exit_fast(op, ctx->ret);                                                                 \
+	}                                                                                                              \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                                                                      \
+	int compat_exit_##name(struct trace_event_raw_sys_exit *ctx)                                                    \
+	{                                                                                                              \
+		return dw_net_exit_compat(op, ctx->ret);                                                               \
+	}
+
+DW_NET_PROGS(connect, DW_OP_CONNECT)
+DW_NET_PROGS(bind, DW_OP_BIND)
+DW_NET_PROGS(listen, DW_OP_LISTEN)
+DW_NET_PROGS(accept, DW_OP_ACCEPT)
+DW_NET_PROGS(accept4, DW_OP_ACCEPT)
+
 SEC("tracepoint/syscalls/sys_enter_connect")
-int handle_enter_connect(struct trace_event_raw_sys_enter *ctx)
+int compat_enter_connect(struct trace_event_raw_sys_enter *ctx)
 {
 	return dw_net_enter(DW_OP_CONNECT, (int)ctx->args[0], (const void *)ctx->args[1], ctx->args[2]);
 }
 
-SEC("tracepoint/syscalls/sys_exit_connect")
-int handle_exit_connect(struct trace_event_raw_sys_exit *ctx)
-{
-	return dw_net_exit(DW_OP_CONNECT, ctx->ret);
-}
-
 SEC("tracepoint/syscalls/sys_enter_bind")
-int handle_enter_bind(struct trace_event_raw_sys_enter *ctx)
+int compat_enter_bind(struct trace_event_raw_sys_enter *ctx)
 {
 	return dw_net_enter(DW_OP_BIND, (int)ctx->args[0], (const void *)ctx->args[1], ctx->args[2]);
 }
 
-SEC("tracepoint/syscalls/sys_exit_bind")
-int handle_exit_bind(struct trace_event_raw_sys_exit *ctx)
-{
-	return dw_net_exit(DW_OP_BIND, ctx->ret);
-}
-
 SEC("tracepoint/syscalls/sys_enter_listen")
-int handle_enter_listen(struct trace_event_raw_sys_enter *ctx)
+int compat_enter_listen(struct trace_event_raw_sys_enter *ctx)
 {
 	return dw_net_enter(DW_OP_LISTEN, (int)ctx->args[0], NULL, 0);
-}
-
-SEC("tracepoint/syscalls/sys_exit_listen")
-int handle_exit_listen(struct trace_event_raw_sys_exit *ctx)
-{
-	return dw_net_exit(DW_OP_LISTEN, ctx->ret);
-}
-
-SEC("tracepoint/syscalls/sys_exit_accept")
-int handle_exit_accept(struct trace_event_raw_sys_exit *ctx)
-{
-	return dw_net_exit(DW_OP_ACCEPT, ctx->ret);
-}
-
-SEC("tracepoint/syscalls/sys_exit_accept4")
-int handle_exit_accept4(struct trace_event_raw_sys_exit *ctx)
-{
-	return dw_net_exit(DW_OP_ACCEPT, ctx->ret);
 }

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "dw_internal.h"
 #include "exec.skel.h"
@@ -89,7 +90,7 @@ static int dw_skip_missing_tracepoints(struct bpf_object *obj, const char *trace
 	bpf_object__for_each_program(prog, obj)
 	{
 		const char *sec = bpf_program__section_name(prog);
-		if (strncmp(sec, "tracepoint/", 11) != 0)
+		if (!bpf_program__autoload(prog) || strncmp(sec, "tracepoint/", 11) != 0)
 			continue;
 		char path[512];
 		snprintf(path, sizeof(path), "%s/events/%s", tracefs, sec + 11);
@@ -101,6 +102,46 @@ static int dw_skip_missing_tracepoints(struct bpf_object *obj, const char *trace
 		}
 	}
 	return skipped;
+}
+
+/* Loads one set of argument-capturing programs (see dw_common.h): fast_* or compat_*; handle_*
+ * load in both. */
+static void dw_select_programs(struct bpf_object *obj, int fast)
+{
+	struct bpf_program *prog;
+	bpf_object__for_each_program(prog, obj)
+	{
+		const char *name = bpf_program__name(prog);
+		if (strncmp(name, "fast_", 5) == 0)
+			bpf_program__set_autoload(prog, fast);
+		else if (strncmp(name, "compat_", 7) == 0)
+			bpf_program__set_autoload(prog, !fast);
+	}
+}
+
+/* Whether the fast programs can load here: 1, or 0 with the reason in why. */
+static int dw_fast_args_available(char *why, size_t cap)
+{
+	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_task_pt_regs, NULL) != 1) {
+		snprintf(why, cap, "no bpf_task_pt_regs (kernel < 5.15)");
+		return 0;
+	}
+	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_get_current_task_btf, NULL) != 1) {
+		snprintf(why, cap, "no bpf_get_current_task_btf for tracepoints");
+		return 0;
+	}
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux) {
+		snprintf(why, cap, "kernel BTF unreadable");
+		return 0;
+	}
+	int found = btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
+	btf__free(vmlinux);
+	if (!found) {
+		snprintf(why, cap, "no bpf_rdonly_cast kfunc (kernel < 6.2)");
+		return 0;
+	}
+	return 1;
 }
 
 static int dw_attach_all(struct bpf_object *obj, struct bpf_link ***links, int *nlinks)
@@ -161,6 +202,7 @@ static int dw_reuse_file(struct file_bpf *f, struct exec_bpf *e)
 	REUSE(f, e, dw_seq);
 	REUSE(f, e, dw_supp);
 	REUSE(f, e, dw_stash_map);
+	REUSE(f, e, dw_host_cg);
 	REUSE(f, e, dw_heap_map);
 	return 0;
 }
@@ -172,6 +214,7 @@ static int dw_reuse_net(struct net_bpf *n, struct exec_bpf *e)
 	REUSE(n, e, dw_seq);
 	REUSE(n, e, dw_supp);
 	REUSE(n, e, dw_stash_map);
+	REUSE(n, e, dw_host_cg);
 	REUSE(n, e, dw_heap_map);
 	return 0;
 }
@@ -187,6 +230,80 @@ static void dw_bpf_unavailable(struct dw_ctx *ctx, const char *what, int err)
 	ctx->bpf_state = DW_STATE_UNAVAILABLE;
 	dw_detail(ctx->bpf_detail, "%s: %s%s%s", what, strerror(err < 0 ? -err : err), dw_libbpf_last[0] ? "; libbpf: " : "",
 		  dw_libbpf_last);
+}
+
+static void dw_bpf_stop(struct dw_ctx *ctx);
+
+/* Loads and attaches exec, file and net programs of one argument-capturing set. Returns 0, 1
+ * when file or net programs failed (reasons in failed), -1 when exec failed (state set). */
+static int dw_bpf_load(struct dw_ctx *ctx, int fast, const char *tracefs, char *missing, size_t missing_cap, char *failed,
+		       size_t failed_cap)
+{
+	int err;
+
+	ctx->exec = exec_bpf__open();
+	if (!ctx->exec) {
+		dw_bpf_unavailable(ctx, "opening exec programs", errno);
+		return -1;
+	}
+	SET_RODATA(ctx->exec, &ctx->cfg);
+	bpf_map__set_max_entries(ctx->exec->maps.dw_events, ctx->cfg.ring_bytes);
+	bpf_map__set_max_entries(ctx->exec->maps.dw_supp, ctx->cfg.suppress_entries);
+	dw_select_programs(ctx->exec->obj, fast);
+	dw_skip_missing_tracepoints(ctx->exec->obj, tracefs, missing, missing_cap);
+	err = exec_bpf__load(ctx->exec);
+	if (!err)
+		err = dw_attach_all(ctx->exec->obj, &ctx->links, &ctx->nlinks);
+	if (err) {
+		dw_bpf_unavailable(ctx, "loading exec programs", err);
+		return -1;
+	}
+
+	int mark = ctx->nlinks;
+	ctx->file = file_bpf__open();
+	err = ctx->file ? 0 : -errno;
+	if (!err) {
+		SET_RODATA(ctx->file, &ctx->cfg);
+		err = dw_reuse_file(ctx->file, ctx->exec);
+	}
+	if (!err) {
+		dw_select_programs(ctx->file->obj, fast);
+		dw_skip_missing_tracepoints(ctx->file->obj, tracefs, missing, missing_cap);
+		err = file_bpf__load(ctx->file);
+	}
+	if (!err)
+		err = dw_attach_all(ctx->file->obj, &ctx->links, &ctx->nlinks);
+	if (err) {
+		snprintf(failed + strlen(failed), failed_cap - strlen(failed), "file programs failed (%s: %s); ",
+			 strerror(-err), dw_libbpf_last);
+		dw_links_truncate(ctx, mark);
+		file_bpf__destroy(ctx->file);
+		ctx->file = NULL;
+	}
+
+	mark = ctx->nlinks;
+	ctx->net = net_bpf__open();
+	err = ctx->net ? 0 : -errno;
+	if (!err) {
+		SET_RODATA(ctx->net, &ctx->cfg);
+		err = dw_reuse_net(ctx->net, ctx->exec);
+	}
+	if (!err) {
+		dw_select_programs(ctx->net->obj, fast);
+		dw_skip_missing_tracepoints(ctx->net->obj, tracefs, missing, missing_cap);
+		err = net_bpf__load(ctx->net);
+	}
+	if (!err)
+		err = dw_attach_all(ctx->net->obj, &ctx->links, &ctx->nlinks);
+	if (err) {
+		snprintf(failed + strlen(failed), failed_cap - strlen(failed), "net programs failed (%s: %s); ",
+			 strerror(-err), dw_libbpf_last);
+		dw_links_truncate(ctx, mark);
+		net_bpf__destroy(ctx->net);
+		ctx->net = NULL;
+	}
+
+	return failed[0] ? 1 : 0;
 }
 
 static void dw_bpf_start(struct dw_ctx *ctx)
@@ -222,73 +339,30 @@ static void dw_bpf_start(struct dw_ctx *ctx)
 	snprintf(lsm, sizeof(lsm), "%s", dw_probe_one(0));
 	dw_libbpf_last[0] = 0;
 
-	char missing[256] = "";
+	char missing[256] = "", failed[256] = "", why[160] = "";
 	int err;
-
-	ctx->exec = exec_bpf__open();
-	if (!ctx->exec) {
-		dw_bpf_unavailable(ctx, "opening exec programs", errno);
+	int fast = (ctx->cfg.flags & DW_CFG_COMPAT_ARGS) ? 0 : dw_fast_args_available(why, sizeof(why));
+	if (!fast && !why[0])
+		snprintf(why, sizeof(why), "compat requested");
+	int r = dw_bpf_load(ctx, fast, tracefs, missing, sizeof(missing), failed, sizeof(failed));
+	if (fast && r != 0) {
+		/* a kernel that passed the probe but rejects a fast program: the compat set */
+		snprintf(why, sizeof(why), "fast programs failed: %.120s", r < 0 ? ctx->bpf_detail : failed);
+		dw_bpf_stop(ctx);
+		missing[0] = failed[0] = 0;
+		dw_libbpf_last[0] = 0;
+		fast = 0;
+		r = dw_bpf_load(ctx, fast, tracefs, missing, sizeof(missing), failed, sizeof(failed));
+	}
+	if (r < 0)
 		return;
-	}
-	SET_RODATA(ctx->exec, &ctx->cfg);
-	bpf_map__set_max_entries(ctx->exec->maps.dw_events, ctx->cfg.ring_bytes);
-	bpf_map__set_max_entries(ctx->exec->maps.dw_supp, ctx->cfg.suppress_entries);
-	dw_skip_missing_tracepoints(ctx->exec->obj, tracefs, missing, sizeof(missing));
-	err = exec_bpf__load(ctx->exec);
-	if (!err)
-		err = dw_attach_all(ctx->exec->obj, &ctx->links, &ctx->nlinks);
-	if (err) {
-		dw_bpf_unavailable(ctx, "loading exec programs", err);
-		return;
-	}
-	char failed[256] = "";
-
-	int mark = ctx->nlinks;
-	ctx->file = file_bpf__open();
-	err = ctx->file ? 0 : -errno;
-	if (!err) {
-		SET_RODATA(ctx->file, &ctx->cfg);
-		err = dw_reuse_file(ctx->file, ctx->exec);
-	}
-	if (!err) {
-		dw_skip_missing_tracepoints(ctx->file->obj, tracefs, missing, sizeof(missing));
-		err = file_bpf__load(ctx->file);
-	}
-	if (!err)
-		err = dw_attach_all(ctx->file->obj, &ctx->links, &ctx->nlinks);
-	if (err) {
-		snprintf(failed + strlen(failed), sizeof(failed) - strlen(failed), "file programs failed (%s: %s); ",
-			 strerror(-err), dw_libbpf_last);
-		dw_links_truncate(ctx, mark);
-		file_bpf__destroy(ctx->file);
-		ctx->file = NULL;
-	}
-
-	mark = ctx->nlinks;
-	ctx->net = net_bpf__open();
-	err = ctx->net ? 0 : -errno;
-	if (!err) {
-		SET_RODATA(ctx->net, &ctx->cfg);
-		err = dw_reuse_net(ctx->net, ctx->exec);
-	}
-	if (!err) {
-		dw_skip_missing_tracepoints(ctx->net->obj, tracefs, missing, sizeof(missing));
-		err = net_bpf__load(ctx->net);
-	}
-	if (!err)
-		err = dw_attach_all(ctx->net->obj, &ctx->links, &ctx->nlinks);
-	if (err) {
-		snprintf(failed + strlen(failed), sizeof(failed) - strlen(failed), "net programs failed (%s: %s); ",
-			 strerror(-err), dw_libbpf_last);
-		dw_links_truncate(ctx, mark);
-		net_bpf__destroy(ctx->net);
-		ctx->net = NULL;
-	}
+	ctx->bpf_fast = fast;
 
 	ctx->stats_fd = bpf_map__fd(ctx->exec->maps.dw_stats);
 	ctx->exec_enforce_fd = bpf_map__fd(ctx->exec->maps.dw_exec_enforce);
 	ctx->exec_allow_fd = bpf_map__fd(ctx->exec->maps.dw_exec_allow);
 	ctx->supp_fd = bpf_map__fd(ctx->exec->maps.dw_supp);
+	ctx->host_fd = bpf_map__fd(ctx->exec->maps.dw_host_cg);
 	err = dw_ring_init(&ctx->ring, bpf_map__fd(ctx->exec->maps.dw_events));
 	if (err) {
 		dw_bpf_unavailable(ctx, "mapping the ring buffer", err);
@@ -299,9 +373,11 @@ static void dw_bpf_start(struct dw_ctx *ctx)
 
 	ctx->bpf_state = failed[0] ? DW_STATE_DEGRADED : DW_STATE_RUNNING;
 	dw_detail(ctx->bpf_detail,
-		  "%stracepoints+tp_btf: exec exit fork%s%s; ring %u KiB, wake-up at %u KiB; suppression %s; "
-		  "fentry %s; lsm %s%s%s",
-		  failed, ctx->file ? " open" : "", ctx->net ? " connect bind listen accept" : "", ctx->cfg.ring_bytes >> 10,
+		  "%stracepoints+tp_btf: exec exit fork%s%s; syscall arguments %s%s%s; ring %u KiB, wake-up at %u KiB; "
+		  "suppression %s; fentry %s; lsm %s%s%s",
+		  failed, ctx->file ? " open" : "", ctx->net ? " connect bind listen accept" : "",
+		  fast ? "read at sys_exit (fast)" : "saved at sys_enter (compat: ", fast ? "" : why, fast ? "" : ")",
+		  ctx->cfg.ring_bytes >> 10,
 		  ctx->cfg.wakeup_bytes >> 10, (ctx->cfg.flags & DW_CFG_SUPPRESS) ? "on" : "off", fentry, lsm,
 		  missing[0] ? "; tracepoints missing: " : "", missing);
 }
@@ -358,7 +434,7 @@ int dw_open(const struct dw_config *cfg, struct dw_ctx **out)
 		free(ctx);
 		return -EINVAL;
 	}
-	ctx->stats_fd = ctx->supp_fd = -1;
+	ctx->stats_fd = ctx->supp_fd = ctx->host_fd = -1;
 	ctx->fan_epfd = ctx->fan_stop_fd = ctx->fan_ready_fd = -1;
 	ctx->ring.map_fd = -1;
 	pthread_mutex_init(&ctx->fan_lock, NULL);
@@ -487,6 +563,7 @@ int dw_stats(struct dw_ctx *ctx, __u64 *out, __u32 n)
 			case DW_BPF_STAT_NO_ENTER: s[DW_STAT_NO_ENTER] = sum; break;
 			case DW_BPF_STAT_NET_DENIED: s[DW_STAT_NET_DENIED] = sum; break;
 			case DW_BPF_STAT_EXEC_KILLED: s[DW_STAT_EXEC_KILLED] = sum; break;
+			case DW_BPF_STAT_HOST_DROPPED: s[DW_STAT_HOST_DROPPED] = sum; break;
 			}
 		}
 		free(per);
@@ -519,6 +596,18 @@ int dw_suppress_add(struct dw_ctx *ctx, __u64 cgroup_id, __u32 op, __u32 k0, __u
 	struct dw_supp_key k = {.cgroup_id = cgroup_id, .op = op, .k0 = k0, .k1 = k1, .k2 = k2};
 	__u8 one = 1;
 	return bpf_map_update_elem(ctx->supp_fd, &k, &one, BPF_ANY) ? -errno : 0;
+}
+
+int dw_host_cgroup(struct dw_ctx *ctx, __u64 key, __u32 add)
+{
+	if (!ctx || key == 0 || key == 1)
+		return -EINVAL;
+	if (ctx->host_fd < 0)
+		return -ENODEV;
+	if (!add)
+		return bpf_map_delete_elem(ctx->host_fd, &key) ? -errno : 0;
+	__u8 one = 1;
+	return bpf_map_update_elem(ctx->host_fd, &key, &one, BPF_ANY) ? -errno : 0;
 }
 
 int dw_suppress_clear(struct dw_ctx *ctx, __u64 cgroup_id)

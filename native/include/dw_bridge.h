@@ -20,6 +20,8 @@
 #define DW_CFG_BPF (1u << 0)      /* load the eBPF programs */
 #define DW_CFG_FANOTIFY (1u << 1) /* start the fanotify listener */
 #define DW_CFG_SUPPRESS (1u << 2) /* kernel-side suppression (dw_supp) */
+#define DW_CFG_COMPAT_ARGS (1u << 3) /* load the compat programs (sys_enter/sys_exit pairs) even where
+				      * the kernel supports reading arguments at sys_exit */
 
 struct dw_config {
 	__u32 abi_version;      /* DW_ABI_VERSION the caller was built for; a mismatch is -EPROTO */
@@ -47,7 +49,7 @@ struct dw_config {
 #define DW_STAT_RING_FULL 1       /* records lost: the ring was full */
 #define DW_STAT_PATH_UNREADABLE 2 /* records sent with DW_F_PATH_UNREADABLE */
 #define DW_STAT_SUPPRESSED 3      /* records suppressed in the kernel */
-#define DW_STAT_NO_ENTER 4        /* sys_exit seen without its sys_enter (not a loss) */
+#define DW_STAT_NO_ENTER 4        /* compat programs: sys_exit seen without its sys_enter (not a loss) */
 #define DW_STAT_BPF_DELIVERED 5   /* eBPF records copied to the caller */
 #define DW_STAT_SEQ_GAPS 6        /* sequence numbers never delivered (net of late ones) */
 #define DW_STAT_BAD_RECORDS 7     /* ring records rejected by the bridge's checks */
@@ -62,6 +64,7 @@ struct dw_config {
 #define DW_STAT_EXEC_KILLED 16    /* execs answered with SIGKILL */
 #define DW_STAT_FAN_NOT_ALLOWED 17 /* exec opens denied by an allow-list (also in FAN_DENIED) */
 #define DW_STAT_NET_GUARDS 18     /* active network guards */
+#define DW_STAT_HOST_DROPPED 19   /* file/net records of host processes dropped in the kernel */
 #define DW_STAT_COUNT 24
 
 /* dw_fan_watch flags */
@@ -124,6 +127,13 @@ int dw_stats(struct dw_ctx *ctx, __u64 *out, __u32 n);
 int dw_suppress_add(struct dw_ctx *ctx, __u64 cgroup_id, __u32 op, __u32 k0, __u64 k1, __u64 k2);
 /* Removes the keys of one cgroup (0: all) and returns how many were removed. */
 int dw_suppress_clear(struct dw_ctx *ctx, __u64 cgroup_id);
+
+/* Host filter: the file and network records of the processes of one cgroup are dropped in the
+ * kernel (DW_STAT_HOST_DROPPED); their exec/fork/exit records are not. key: the cgroup v2 id, or
+ * for processes in the v2 root (v1 and hybrid hosts) the v1 memory cgroup id | 1 << 63 (the
+ * agent's attribution key). add = 0 removes it (-ENOENT when absent). The kernel keeps the
+ * 16384 most recently active; -ENODEV without the eBPF source, -EINVAL for key 0 or 1. */
+int dw_host_cgroup(struct dw_ctx *ctx, __u64 key, __u32 add);
 
 /* Watches the root mount of the container whose process is pid (FAN_MARK_MOUNT on
  * /proc/<pid>/root/); its records carry the given cgroup ids. Returns a watch id. */

@@ -20,7 +20,7 @@
 #include <linux/types.h>
 #endif
 
-#define DW_ABI_VERSION 3
+#define DW_ABI_VERSION 4
 
 #define DW_COMM_LEN 16
 #define DW_PATH_MAX 4096 /* longest path carried, including its NUL */
@@ -165,9 +165,11 @@ struct dw_supp_key {
 #define DW_BPF_STAT_RING_FULL 1        /* records lost: ring reservation/output failed */
 #define DW_BPF_STAT_PATH_UNREADABLE 2  /* records sent without a path (flag DW_F_PATH_UNREADABLE) */
 #define DW_BPF_STAT_SUPPRESSED 3       /* records suppressed by dw_supp */
-#define DW_BPF_STAT_NO_ENTER 4         /* sys_exit without its sys_enter (attach race, LRU eviction) */
+#define DW_BPF_STAT_NO_ENTER 4         /* compat programs: sys_exit without its sys_enter (attach race,
+					* LRU eviction) */
 #define DW_BPF_STAT_NET_DENIED 5       /* connects/binds/sendmsgs refused by a network guard */
 #define DW_BPF_STAT_EXEC_KILLED 6      /* execs answered with SIGKILL (exec-kill enforcement) */
+#define DW_BPF_STAT_HOST_DROPPED 7     /* file/net records of host cgroups dropped (dw_host_cgroup) */
 #define DW_BPF_STAT_COUNT 8
 
 #define DW_ALIGN8(n) (((n) + 7u) & ~7u)

@@ -151,6 +151,7 @@ static int bridge_layout(void)
 	CONST("CFG_BPF", DW_CFG_BPF);
 	CONST("CFG_FANOTIFY", DW_CFG_FANOTIFY);
 	CONST("CFG_SUPPRESS", DW_CFG_SUPPRESS);
+	CONST("CFG_COMPAT_ARGS", DW_CFG_COMPAT_ARGS);
 	printf("\n    // struct dw_config\n");
 	SIZE("CONFIG_SIZE", struct dw_config);
 	OFF("CONFIG_ABI_VERSION", struct dw_config, abi_version);
@@ -189,6 +190,7 @@ static int bridge_layout(void)
 	CONST("STAT_EXEC_KILLED", DW_STAT_EXEC_KILLED);
 	CONST("STAT_FAN_NOT_ALLOWED", DW_STAT_FAN_NOT_ALLOWED);
 	CONST("STAT_NET_GUARDS", DW_STAT_NET_GUARDS);
+	CONST("STAT_HOST_DROPPED", DW_STAT_HOST_DROPPED);
 	CONST("STAT_COUNT", DW_STAT_COUNT);
 	printf("\n    // dw_fan_watch flags, dw_fan_deny masks\n");
 	CONST("FAN_PERM", DW_FAN_PERM);

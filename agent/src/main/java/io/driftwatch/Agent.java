@@ -115,6 +115,25 @@ public final class Agent implements AutoCloseable {
         pipeline.every(1000, "containers", () -> resolver.tick(System.currentTimeMillis()));
         pipeline.every(1000, "process-table", processTable::expire);
 
+        io.driftwatch.sensor.BpfSource bpfSource = kernelSources.bpf();
+        if (bpfSource != null && config.get(AgentConfig.SOURCES_HOST_FILTER)) {
+            // host processes' opens and connects are never learned or checked: the kernel drops them
+            resolver.onHost(new java.util.function.LongConsumer() {
+                private boolean warned;
+
+                @Override
+                public void accept(long key) {
+                    try {
+                        bpfSource.addHostCgroup(key);
+                    } catch (java.io.IOException e) {
+                        if (!warned) Log.warn("host filter: a host cgroup stays unfiltered", "key",
+                                Long.toUnsignedString(key), "error", e.getMessage());
+                        warned = true;
+                    }
+                }
+            });
+        }
+
         // ---- profiles and learning ----
         // One ProfileStore (files under profiles_dir) and one learner on the pipeline thread;
         // HTTP routes read published snapshots only. The detector uses profiles.compiledFor(c).

@@ -268,6 +268,25 @@ public final class Bridge implements AutoCloseable {
         return check(LIB.dw_suppress_clear(ctx(), cgroupId), "dw_suppress_clear");
     }
 
+    // ---- host filter ----------------------------------------------------------------------------
+
+    /**
+     * Lets the kernel drop the file and network records of a cgroup's processes (exec, fork and
+     * exit still come). {@code key} is the agent's attribution key
+     * ({@code ContainerState.key}: the cgroup v2 id, or a v1 memory cgroup id with the top bit set).
+     */
+    public void addHostCgroup(long key) throws IOException {
+        check(LIB.dw_host_cgroup(ctx(), key, 1), "dw_host_cgroup(" + Long.toUnsignedString(key) + ")");
+    }
+
+    /** Undoes {@link #addHostCgroup}; false when the key was not in the filter. */
+    public boolean removeHostCgroup(long key) throws IOException {
+        int r = LIB.dw_host_cgroup(ctx(), key, 0);
+        if (r == -2 /* ENOENT */) return false;
+        check(r, "dw_host_cgroup(" + Long.toUnsignedString(key) + ", remove)");
+        return true;
+    }
+
     // ---- fanotify -------------------------------------------------------------------------------
 
     /**

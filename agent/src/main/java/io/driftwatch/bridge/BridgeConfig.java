@@ -13,33 +13,40 @@ package io.driftwatch.bridge;
  * @param selfTgid        a process never reported: the agent itself (0: none)
  * @param fanQueueBytes   fanotify records waiting for a poll (0: 4 MiB)
  * @param pollTickMs      longest sleep of a poll between ring checks (0: 10 ms)
+ * @param compatArgs      load the compat programs (arguments saved at sys_enter) even where the
+ *                        kernel lets the fast ones read them at sys_exit
  */
 public record BridgeConfig(boolean bpf, boolean fanotify, boolean suppression, int ringBytes, int wakeupBytes,
-        int suppressEntries, int selfTgid, int fanQueueBytes, int pollTickMs) {
+        int suppressEntries, int selfTgid, int fanQueueBytes, int pollTickMs, boolean compatArgs) {
 
     /** Everything on, default sizes, the current process excluded. */
     public static BridgeConfig defaults() {
-        return new BridgeConfig(true, true, true, 0, 0, 0, (int) ProcessHandle.current().pid(), 0, 0);
+        return new BridgeConfig(true, true, true, 0, 0, 0, (int) ProcessHandle.current().pid(), 0, 0, false);
     }
 
     public BridgeConfig withSources(boolean bpf, boolean fanotify) {
         return new BridgeConfig(bpf, fanotify, suppression, ringBytes, wakeupBytes, suppressEntries, selfTgid,
-                fanQueueBytes, pollTickMs);
+                fanQueueBytes, pollTickMs, compatArgs);
     }
 
     public BridgeConfig withSuppression(boolean on) {
         return new BridgeConfig(bpf, fanotify, on, ringBytes, wakeupBytes, suppressEntries, selfTgid, fanQueueBytes,
-                pollTickMs);
+                pollTickMs, compatArgs);
     }
 
     public BridgeConfig withRing(int ringBytes, int wakeupBytes) {
         return new BridgeConfig(bpf, fanotify, suppression, ringBytes, wakeupBytes, suppressEntries, selfTgid,
-                fanQueueBytes, pollTickMs);
+                fanQueueBytes, pollTickMs, compatArgs);
     }
 
     public BridgeConfig withSelfTgid(int tgid) {
         return new BridgeConfig(bpf, fanotify, suppression, ringBytes, wakeupBytes, suppressEntries, tgid,
-                fanQueueBytes, pollTickMs);
+                fanQueueBytes, pollTickMs, compatArgs);
+    }
+
+    public BridgeConfig withCompatArgs(boolean on) {
+        return new BridgeConfig(bpf, fanotify, suppression, ringBytes, wakeupBytes, suppressEntries, selfTgid,
+                fanQueueBytes, pollTickMs, on);
     }
 
     /** The smallest power of two >= {@code mb} MiB, in bytes (sources.ring_size_mb). */
@@ -52,6 +59,6 @@ public record BridgeConfig(boolean bpf, boolean fanotify, boolean suppression, i
 
     int flags() {
         return (bpf ? BridgeLayout.CFG_BPF : 0) | (fanotify ? BridgeLayout.CFG_FANOTIFY : 0)
-                | (suppression ? BridgeLayout.CFG_SUPPRESS : 0);
+                | (suppression ? BridgeLayout.CFG_SUPPRESS : 0) | (compatArgs ? BridgeLayout.CFG_COMPAT_ARGS : 0);
     }
 }

@@ -6,12 +6,13 @@ package io.driftwatch.bridge;
 public final class BridgeLayout {
     private BridgeLayout() {}
 
-    public static final int ABI_VERSION = 3;
+    public static final int ABI_VERSION = 4;
 
     // dw_config.flags
     public static final int CFG_BPF = 1;
     public static final int CFG_FANOTIFY = 2;
     public static final int CFG_SUPPRESS = 4;
+    public static final int CFG_COMPAT_ARGS = 8;
 
     // struct dw_config
     public static final int CONFIG_SIZE = 32;
@@ -54,6 +55,7 @@ public final class BridgeLayout {
     public static final int STAT_EXEC_KILLED = 16;
     public static final int STAT_FAN_NOT_ALLOWED = 17;
     public static final int STAT_NET_GUARDS = 18;
+    public static final int STAT_HOST_DROPPED = 19;
     public static final int STAT_COUNT = 24;
 
     // dw_fan_watch flags, dw_fan_deny masks

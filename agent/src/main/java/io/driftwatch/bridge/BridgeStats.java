@@ -27,6 +27,7 @@ public final class BridgeStats {
     public long pathUnreadable() { return v[STAT_PATH_UNREADABLE]; }
     public long suppressed() { return v[STAT_SUPPRESSED]; }
     public long noEnter() { return v[STAT_NO_ENTER]; }
+    public long hostDropped() { return v[STAT_HOST_DROPPED]; }
     public long bpfDelivered() { return v[STAT_BPF_DELIVERED]; }
     public long seqGaps() { return v[STAT_SEQ_GAPS]; }
     public long badRecords() { return v[STAT_BAD_RECORDS]; }

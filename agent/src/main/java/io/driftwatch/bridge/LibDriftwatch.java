@@ -37,6 +37,8 @@ public interface LibDriftwatch {
 
     @IgnoreError int dw_suppress_clear(Pointer ctx, long cgroupId);
 
+    @IgnoreError int dw_host_cgroup(Pointer ctx, long key, int add);
+
     @IgnoreError int dw_fan_watch(Pointer ctx, int pid, long cgroupId, long cgroupV1Id, int flags);
 
     @IgnoreError int dw_fan_unwatch(Pointer ctx, int watch);

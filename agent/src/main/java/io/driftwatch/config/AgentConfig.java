@@ -96,6 +96,11 @@ public final class AgentConfig {
             "Interval of the /proc poller (the fallback source, and enrichment).");
     public static final ConfigKey<Boolean> SOURCES_SUPPRESSION = ConfigKey.bool("sources.suppression", true,
             "Let the kernel drop events the agent already knows (LRU map of cgroup, kind, key).");
+    public static final ConfigKey<Boolean> SOURCES_HOST_FILTER = ConfigKey.bool("sources.host_filter", true,
+            "Let the kernel drop file and network events of processes the agent found outside any container.");
+    public static final ConfigKey<Boolean> SOURCES_BPF_COMPAT = ConfigKey.bool("sources.bpf_compat", false,
+            "Use the eBPF programs that save syscall arguments at sys_enter even where the kernel (6.2+) "
+                    + "lets them be read at sys_exit; kernels without that use them anyway.");
     public static final ConfigKey<Integer> SOURCES_RING_MB = ConfigKey.integer("sources.ring_size_mb", 16, 1, 1024,
             "Size of the eBPF ring buffer in MiB (rounded up to a power of two).");
 
@@ -106,7 +111,7 @@ public final class AgentConfig {
             LEARNING_QUIET_WINDOW, LEARNING_MAX_DURATION, LEARNING_MIN_OBSERVATIONS, LEARNING_STARTUP_WINDOW,
             LEARNING_AUTO_PROMOTE, LEARNING_EXEC_SESSIONS, LEARNING_DIR_FANOUT, LEARNING_RULES_FILE, RESPONSE_DRY_RUN,
             RESPONSE_DEFAULT_ACTION, RESPONSE_MAX_ACTIONS, SOURCES_BPF, SOURCES_FANOTIFY, SOURCES_PROC_INTERVAL,
-            SOURCES_SUPPRESSION, SOURCES_RING_MB);
+            SOURCES_SUPPRESSION, SOURCES_HOST_FILTER, SOURCES_BPF_COMPAT, SOURCES_RING_MB);
 
     private static final Map<String, ConfigKey<?>> BY_NAME;
 

@@ -76,6 +76,7 @@ public final class CgroupContainerResolver implements ContainerResolver {
     private final List<Tracked> stopped = new ArrayList<>();
     private final Map<List<String>, ProcessGauge> processGauges = new HashMap<>();
     private final List<ContainerListener> listeners = new CopyOnWriteArrayList<>();
+    private volatile java.util.function.LongConsumer hostListener;
     private final long selfKey;
     private int hostEntries;
     private volatile List<ContainerSnapshot> snapshot = List.of();
@@ -276,7 +277,21 @@ public final class CgroupContainerResolver implements ContainerResolver {
             hostEntries = 0;
         }
         pending.remove(key);
-        if (byKey.put(key, host) == null) hostEntries++;
+        if (byKey.put(key, host) == null) {
+            hostEntries++;
+            java.util.function.LongConsumer l = hostListener;
+            if (l != null) l.accept(key);
+        }
+    }
+
+    /**
+     * Called (on the pipeline thread) with the key of each cgroup found to be outside any
+     * container, once per key while it is remembered; the agent passes it to the kernel's host
+     * filter. The agent's own cgroup, found at construction, is passed at once.
+     */
+    public void onHost(java.util.function.LongConsumer listener) {
+        hostListener = listener;
+        if (listener != null && selfKey != 0) listener.accept(selfKey);
     }
 
     // ---- housekeeping -----------------------------------------------------------------------------

@@ -64,6 +64,16 @@ public final class BpfSource implements EventSource {
         return bridge.clearSuppression(cgroupId);
     }
 
+    /** See {@link Bridge#addHostCgroup}: the kernel drops this host cgroup's file and network records. */
+    public void addHostCgroup(long key) throws IOException {
+        bridge.addHostCgroup(key);
+    }
+
+    /** See {@link Bridge#removeHostCgroup}; false when the key was not in the filter. */
+    public boolean removeHostCgroup(long key) throws IOException {
+        return bridge.removeHostCgroup(key);
+    }
+
     @Override
     public SourceStatus status() {
         return status;

@@ -14,13 +14,14 @@ import io.micrometer.core.instrument.MeterRegistry;
  *   <li>{@code driftwatch.events.lost{source=bpf, reason=ring_full|path_unreadable|seq_gap|bad_record}}</li>
  *   <li>{@code driftwatch.events.lost{source=fanotify, reason=fanotify_overflow|queue_full}}</li>
  *   <li>{@code driftwatch.events.suppressed{source=bpf}}</li>
+ *   <li>{@code driftwatch.events.host.filtered{source=bpf}}</li>
  *   <li>{@code driftwatch.fanotify.denied}, gauge {@code driftwatch.fanotify.watches}</li>
  * </ul>
  * {@code seq_gap} counts only gaps that {@code ring_full} does not explain, so the lost total
  * is not counted twice. {@code path_unreadable} records are delivered, without their path.
  */
 final class BridgeMetrics {
-    private final Counter ringFull, pathUnreadable, seqGap, badRecord, suppressed;
+    private final Counter ringFull, pathUnreadable, seqGap, badRecord, suppressed, hostFiltered;
     private final Counter fanOverflow, fanQueueFull, fanDenied;
     private BridgeStats last = BridgeStats.zero();
     private long reportedGaps;
@@ -34,6 +35,9 @@ final class BridgeMetrics {
         suppressed = bpf ? Counter.builder("driftwatch.events.suppressed")
                 .description("Events dropped in the kernel because the agent already knows them").tag("source", "bpf")
                 .register(registry) : null;
+        hostFiltered = bpf ? Counter.builder("driftwatch.events.host.filtered")
+                .description("File and network events of host processes dropped in the kernel (sources.host_filter)")
+                .tag("source", "bpf").register(registry) : null;
         fanOverflow = fanotify ? lost(registry, "fanotify", "fanotify_overflow") : null;
         fanQueueFull = fanotify ? lost(registry, "fanotify", "queue_full") : null;
         fanDenied = fanotify ? Counter.builder("driftwatch.fanotify.denied")
@@ -61,6 +65,7 @@ final class BridgeMetrics {
         }
         add(badRecord, now.badRecords() - prev.badRecords());
         add(suppressed, now.suppressed() - prev.suppressed());
+        add(hostFiltered, now.hostDropped() - prev.hostDropped());
         add(fanOverflow, now.fanOverflow() - prev.fanOverflow());
         add(fanQueueFull, now.fanQueueFull() - prev.fanQueueFull());
         add(fanDenied, now.fanDenied() - prev.fanDenied());

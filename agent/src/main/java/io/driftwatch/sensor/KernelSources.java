@@ -28,13 +28,17 @@ public final class KernelSources {
 
     private KernelSources() {}
 
-    /** From the agent's configuration: sources.bpf, sources.fanotify, sources.suppression, sources.ring_size_mb. */
+    /**
+     * From the agent's configuration: sources.bpf, sources.fanotify, sources.suppression,
+     * sources.ring_size_mb, sources.bpf_compat.
+     */
     public static KernelSources open(AgentConfig config, MeterRegistry registry) {
         String bpfMode = config.get(AgentConfig.SOURCES_BPF);
         String fanMode = config.get(AgentConfig.SOURCES_FANOTIFY);
         BridgeConfig bc = BridgeConfig.defaults().withSources(!bpfMode.equals("off"), !fanMode.equals("off"))
                 .withSuppression(config.get(AgentConfig.SOURCES_SUPPRESSION))
-                .withRing(BridgeConfig.ringBytesForMb(config.get(AgentConfig.SOURCES_RING_MB)), 0);
+                .withRing(BridgeConfig.ringBytesForMb(config.get(AgentConfig.SOURCES_RING_MB)), 0)
+                .withCompatArgs(config.get(AgentConfig.SOURCES_BPF_COMPAT));
         KernelSources k = open(bc, registry);
         k.require("bpf", bpfMode);
         k.require("fanotify", fanMode);

@@ -20,28 +20,46 @@ import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 
 /**
  * The eBPF source in the real kernel, with a real runc container: what processes inside the
  * container do arrives attributed to the container's cgroup, with the right paths, modes,
  * addresses and ports. One bridge for the class (loading the programs takes ~1 s).
+ *
+ * <p>This class runs the fast programs (syscall arguments read at sys_exit, which this kernel
+ * supports); {@link BpfSourceContainerCompatTest} runs the same tests on the compat programs
+ * (arguments saved at sys_enter), which older kernels get.
  */
 @Privileged(tools = {"runc", "nsenter", "ip"})
-final class BpfSourceContainerTest {
-    private static KernelSources kernel;
-    private static BpfSource bpf;
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class BpfSourceContainerTest {
+    private KernelSources kernel;
+    private BpfSource bpf;
+
+    /** Loads the compat programs instead of the fast ones. */
+    boolean compat() {
+        return false;
+    }
+
+    private String id(String what) {
+        return "dwb-" + what + (compat() ? "-c-" : "-") + ProcessHandle.current().pid();
+    }
 
     @BeforeAll
-    static void start() {
+    void start() {
         NativeBuild.ensureBridge();
-        kernel = KernelSources.open(BridgeConfig.defaults().withSources(true, false).withSuppression(true),
-                new SimpleMeterRegistry());
+        kernel = KernelSources.open(BridgeConfig.defaults().withSources(true, false).withSuppression(true)
+                .withCompatArgs(compat()), new SimpleMeterRegistry());
         assertThat(kernel.bpf()).as("bpf source: %s", kernel.statuses()).isNotNull();
         bpf = kernel.bpf();
+        // the kernel here (6.2+) supports both sets: the one asked for is the one loaded
+        assertThat(bpf.status().detail())
+                .contains(compat() ? "saved at sys_enter (compat: compat requested)" : "read at sys_exit (fast)");
     }
 
     @AfterAll
-    static void stop() {
+    void stop() {
         if (kernel != null) kernel.close();
     }
 
@@ -58,7 +76,7 @@ final class BpfSourceContainerTest {
 
     @Test
     void exec_and_opens_inside_container_are_attributed_with_paths_and_modes() throws Exception {
-        String id = "dwb-files-" + ProcessHandle.current().pid();
+        String id = id("files");
         // one poller per bridge: the container's records, and the runtime's re-execs (host cgroup)
         long[] cgid = {-1};
         try (Collector col = new Collector(bpf, v -> v.cgroupId() == cgid[0] || v.op() == OP_EXEC && v.hasFlag(F_RUNTIME));
@@ -129,7 +147,7 @@ final class BpfSourceContainerTest {
 
     @Test
     void connect_bind_listen_accept_inside_container() throws Exception {
-        String id = "dwb-net-" + ProcessHandle.current().pid();
+        String id = id("net");
         try (RuncContainer c = RuncContainer.builder(id).start();
                 Collector col = new Collector(bpf, inCgroup(c.cgroupId()))) {
             long cg = c.cgroupId();
@@ -167,7 +185,7 @@ final class BpfSourceContainerTest {
 
     @Test
     void suppressed_opens_stay_in_the_kernel_and_are_counted() throws Exception {
-        String id = "dwb-supp-" + ProcessHandle.current().pid();
+        String id = id("supp");
         try (RuncContainer c = RuncContainer.builder(id).file("/etc/known.conf", "k\n").file("/etc/other.conf", "o\n").start();
                 Collector col = new Collector(bpf, inCgroup(c.cgroupId()))) {
             c.exec("cat", "/etc/known.conf").orThrow();
@@ -196,6 +214,74 @@ final class BpfSourceContainerTest {
             assertThat(bpf.clearSuppression(c.cgroupId())).isEqualTo(1);
             c.exec("cat", "/etc/known.conf").orThrow();
             assertThat(col.awaitCount(r -> r.op() == OP_OPEN && "/etc/known.conf".equals(r.path()), 2, 10_000)).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void failed_exec_is_reported_with_the_name_that_was_run_and_its_error() throws Exception {
+        String id = id("failexec");
+        try (RuncContainer c = RuncContainer.builder(id).file("/etc/not-a-program", "data\n").start();
+                Collector col = new Collector(bpf, inCgroup(c.cgroupId()))) {
+            // a file without execute permission: execve fails with EACCES, the shell reports 126
+            assertThat(c.exec("sh", "-c", "/etc/not-a-program").exitCode()).isEqualTo(126);
+            Rec failed = col.await(r -> r.op() == OP_EXEC && "/etc/not-a-program".equals(r.filename()), 10_000);
+            assertThat(failed).as("failed exec in %s", col.records()).isNotNull();
+            assertThat(failed.ret()).isEqualTo(-13);
+            assertThat(failed.cgroupId()).isEqualTo(c.cgroupId());
+        }
+    }
+
+    @Test
+    void host_filter_drops_a_cgroups_opens_and_connects_but_not_its_execs() throws Exception {
+        String id = id("hostf");
+        try (RuncContainer c = RuncContainer.builder(id).file("/etc/seen.conf", "s\n").start();
+                Collector col = new Collector(bpf, inCgroup(c.cgroupId()))) {
+            long cg = c.cgroupId();
+            long before = bpf.refreshStats().hostDropped();
+            bpf.addHostCgroup(cg); // the agent does this for cgroups it finds outside any container
+            c.exec("cat", "/etc/seen.conf").orThrow();
+            c.exec(10_000, "sh", "-c", "nc -w 1 127.0.0.1 18099 </dev/null; true");
+            Rec exec = col.await(r -> r.op() == OP_EXEC && "/bin/cat".equals(r.filename()), 10_000);
+            assertThat(exec).as("exec still reported in %s", col.records()).isNotNull();
+            Thread.sleep(300);
+            // (the runtime's set-up opens, flagged, came before the filter)
+            assertThat(col.records()).as("no open or connect of a filtered cgroup")
+                    .noneMatch(r -> (r.op() == OP_OPEN || r.op() == OP_CONNECT) && !r.has(F_RUNTIME));
+            assertThat(bpf.refreshStats().hostDropped() - before).as("counted").isGreaterThanOrEqualTo(2);
+
+            // removed from the filter: reported again
+            assertThat(bpf.removeHostCgroup(cg)).isTrue();
+            assertThat(bpf.removeHostCgroup(cg)).as("already gone").isFalse();
+            c.exec("cat", "/etc/seen.conf").orThrow();
+            assertThat(col.await(r -> r.op() == OP_OPEN && "/etc/seen.conf".equals(r.path()), 10_000)).isNotNull();
+        }
+    }
+
+    @Test
+    void host_filter_key_of_a_process_in_the_v2_root_is_its_v1_memory_cgroup() throws Exception {
+        // hybrid hosts (like this one) keep host processes in the cgroup v2 root; the agent then
+        // keys them by their v1 memory cgroup, and the kernel must compute the same key
+        io.driftwatch.proc.ProcFs procFs = new io.driftwatch.proc.ProcFs(Path.of("/proc"));
+        io.driftwatch.proc.CgroupFs cgroupFs = new io.driftwatch.proc.CgroupFs(Path.of("/sys/fs/cgroup"));
+        long[] ids = cgroupFs.ids(procFs.cgroup((int) ProcessHandle.current().pid()));
+        long key = io.driftwatch.pipeline.ContainerState.key(ids[0], ids[1], cgroupFs.v2RootId());
+        assertThat(key).as("cgroup ids %s", java.util.Arrays.toString(ids)).isNotZero();
+        Path f = Files.createTempFile("dw-hostkey", ".txt");
+        try (Collector col = new Collector(bpf, v -> v.op() == OP_OPEN && f.toString().equals(v.path()) || v.op() == OP_EXEC
+                && "/bin/cat".equals(v.filename()))) {
+            bpf.addHostCgroup(key);
+            try {
+                Procs.run(10_000, List.of("/bin/cat", f.toString())).orThrow();
+                assertThat(col.await(r -> r.op() == OP_EXEC, 10_000)).as("exec still reported").isNotNull();
+                Thread.sleep(300);
+                assertThat(col.records()).as("open of a filtered host process").noneMatch(r -> r.op() == OP_OPEN);
+            } finally {
+                bpf.removeHostCgroup(key);
+            }
+            Procs.run(10_000, List.of("/bin/cat", f.toString())).orThrow();
+            assertThat(col.await(r -> r.op() == OP_OPEN, 10_000)).as("reported once removed").isNotNull();
+        } finally {
+            Files.deleteIfExists(f);
         }
     }
 }
