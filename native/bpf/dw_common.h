@@ -104,10 +104,11 @@ struct dw_args {
 	__u64 a0, a1, a2;
 };
 
-/* arguments 1-3 of the current syscall from the saved user registers (fast path only) */
-static __always_inline void dw_regs_args(struct dw_args *a)
+/* arguments 1-3 of the current syscall from the current task's saved user registers (fast path
+ * only; task = bpf_get_current_task_btf(), fetched once by the caller) */
+static __always_inline void dw_regs_args(struct task_struct *task, struct dw_args *a)
 {
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	a->a0 = PT_REGS_PARM1_SYSCALL(regs);
 	a->a1 = PT_REGS_PARM2_SYSCALL(regs);
 	a->a2 = PT_REGS_PARM3_SYSCALL(regs);
@@ -278,25 +279,36 @@ static __always_inline struct file *dw_fd_file(struct task_struct *task, int fd)
 	return f;
 }
 
-/* The struct file of fd in the current task, or NULL; its fields can be read with plain loads
- * (fast path only: bpf_rdonly_cast). */
-static __always_inline struct file *dw_fd_file_fast(int fd)
+/*
+ * The struct file of fd in task (bpf_get_current_task_btf()), or NULL; its fields can be read with plain loads
+ * (fast path only: bpf_rdonly_cast). The fd-table slot itself is read with a plain load too,
+ * through a kernel type whose first member is a struct file * (struct kiocb.ki_filp); on a
+ * kernel where that member is not first, with bpf_probe_read_kernel.
+ */
+static __always_inline struct file *dw_fd_file_fast(struct task_struct *task, int fd)
 {
 	if (fd < 0)
 		return NULL;
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct fdtable *fdt = task->files->fdt;
 	if (!fdt || (unsigned int)fd >= fdt->max_fds)
 		return NULL;
+	struct file **slot = (struct file **)&fdt->fd[fd];
 	struct file *f = NULL;
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]) || !f)
+	if (bpf_core_field_offset(struct kiocb, ki_filp) == 0) {
+		struct kiocb *k = bpf_rdonly_cast(slot, bpf_core_type_id_kernel(struct kiocb));
+		f = k->ki_filp;
+	} else if (bpf_probe_read_kernel(&f, sizeof(f), slot)) {
+		return NULL;
+	}
+	if (!f)
 		return NULL;
 	return bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file));
 }
 
+/* task: bpf_get_current_task_btf() when fast, else bpf_get_current_task() */
 static __always_inline struct file *dw_fd_file_any(struct task_struct *task, int fd, const bool fast)
 {
-	return fast ? dw_fd_file_fast(fd) : dw_fd_file(task, fd);
+	return fast ? dw_fd_file_fast(task, fd) : dw_fd_file(task, fd);
 }
 
 /* inode of the current task's v1 memory cgroup directory, with plain loads (fast path only) */
@@ -312,13 +324,14 @@ static __always_inline __u64 dw_cgroup_v1_id_fast(void)
 }
 
 /*
- * True (and counted) for a process the agent classified as the host's. The key is the agent's
+ * True (and counted) for a process (of cgroup v2 id cgid, the current one) the agent classified
+ * as the host's. The key is the agent's
  * attribution key (dw_host_cgroup): the cgroup v2 id, or for a process in the v2 root (v1 and
  * hybrid hosts) its v1 memory cgroup id with bit 63 set.
  */
-static __always_inline bool dw_host_dropped(const bool fast)
+static __always_inline bool dw_host_dropped(__u64 cgid, const bool fast)
 {
-	__u64 key = bpf_get_current_cgroup_id();
+	__u64 key = cgid;
 	if (key == DW_CGROUP_V2_ROOT) {
 		__u64 v1 = fast ? dw_cgroup_v1_id_fast()
 				: dw_cgroup_v1_id((struct task_struct *)bpf_get_current_task());

@@ -215,7 +215,7 @@ int fast_exit_execve(struct trace_event_raw_sys_exit *ctx)
 	if (ret >= 0 || dw_is_self())
 		return 0;
 	struct dw_args a;
-	dw_regs_args(&a);
+	dw_regs_args(bpf_get_current_task_btf(), &a);
 	return dw_exec_failed(ret, a.a0);
 }
 
@@ -226,7 +226,7 @@ int fast_exit_execveat(struct trace_event_raw_sys_exit *ctx)
 	if (ret >= 0 || dw_is_self())
 		return 0;
 	struct dw_args a;
-	dw_regs_args(&a);
+	dw_regs_args(bpf_get_current_task_btf(), &a);
 	return dw_exec_failed(ret, a.a1);
 }
 

@@ -66,14 +66,15 @@ static __always_inline int dw_open_enter(int dfd, const char *filename, __u64 fl
 }
 
 /*
- * The record of one open. dfd, uptr (the filename) and aux (the flags, or openat2's struct
+ * The record of one open by task (the current one: bpf_get_current_task_btf() when fast, else
+ * bpf_get_current_task()). dfd, uptr (the filename) and aux (the flags, or openat2's struct
  * open_how) are the syscall's arguments; fast: they come from the registers and the opened
  * file's fields are read with plain loads (dw_common.h).
  */
-static __always_inline int dw_open_record(long ret, int dfd, __u64 uptr, __u64 aux, bool openat2, const bool fast)
+static __always_inline int dw_open_record(struct task_struct *task, long ret, int dfd, __u64 uptr, __u64 aux,
+					  bool openat2, __u64 cgid, const bool fast)
 {
 	struct dw_stash st = {.fd = dfd, .uptr = uptr, .aux = aux};
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u32 oflags = (__u32)st.aux;
 	if (openat2) {
 		__u64 f = 0;
@@ -95,7 +96,7 @@ static __always_inline int dw_open_record(long ret, int dfd, __u64 uptr, __u64 a
 			ino = BPF_CORE_READ(inode, i_ino);
 		}
 		if (dw_suppress_on) {
-			struct dw_supp_key k = {.cgroup_id = bpf_get_current_cgroup_id(),
+			struct dw_supp_key k = {.cgroup_id = cgid,
 						.op = DW_OP_OPEN,
 						.k0 = access & DW_SUPP_ACC_MASK,
 						.k1 = dev,
@@ -176,9 +177,9 @@ static __always_inline int dw_open_record(long ret, int dfd, __u64 uptr, __u64 a
 }
 
 /* true when the record is not wanted at all: the agent's own, or a host process's */
-static __always_inline bool dw_open_skip(const bool fast)
+static __always_inline bool dw_open_skip(__u64 cgid, const bool fast)
 {
-	return dw_is_self() || dw_host_dropped(fast);
+	return dw_is_self() || dw_host_dropped(cgid, fast);
 }
 
 /* compat: the arguments saved at sys_enter */
@@ -195,9 +196,11 @@ static __always_inline int dw_open_exit_compat(long ret)
 		return 0;
 	struct dw_stash st = *stp;
 	bpf_map_delete_elem(&dw_stash_map, &id);
-	if (dw_open_skip(false))
+	__u64 cgid = bpf_get_current_cgroup_id();
+	if (dw_open_skip(cgid, false))
 		return 0;
-	return dw_open_record(ret, st.fd, st.uptr, st.aux, st.is_openat2, false);
+	return dw_open_record((struct task_struct *)bpf_get_current_task(), ret, st.fd, st.uptr, st.aux, st.is_openat2,
+			      cgid, false);
 }
 
 /* fast: open(filename, flags), creat(filename, mode), openat(dfd, filename, flags),
@@ -206,11 +209,13 @@ static __always_inline int dw_open_exit_compat(long ret)
 	SEC("tracepoint/syscalls/sys_exit_" #name)                                                                      \
 	int fast_exit_##name(struct trace_event_raw_sys_exit *ctx)                                                      \
 	{                                                                                                              \
-		if (dw_open_skip(true))                                                                                \
+		__u64 cgid = bpf_get_current_cgroup_id();                                                              \
+		if (dw_open_skip(cgid, true))                                                                          \
 			return 0;                                                                                      \
+		struct task_struct *task = bpf_get_current_task_btf();                                                 \
 		struct dw_args a;                                                                                      \
-		dw_regs_args(&a);                                                                                      \
-		return dw_open_record(ctx->ret, dfd, fname, aux, openat2, true);                                       \
+		dw_regs_args(task, &a);                                                                                \
+		return dw_open_record(task, ctx->ret, dfd, fname, aux, openat2, cgid, true);                           \
 	}
 
 DW_FAST_OPEN(open, DW_AT_FDCWD, a.a0, a.a1, false)

@@ -75,7 +75,8 @@ static __always_inline bool dw_net_suppressed(struct dw_net *n, bool remote, boo
 	return dw_suppressed(&k);
 }
 
-static __always_inline int dw_net_record(__u32 op, long ret, int fd, __u64 uptr, __u64 aux, const bool fast);
+static __always_inline int dw_net_record(struct task_struct *task, __u32 op, long ret, int fd, __u64 uptr, __u64 aux,
+					 const bool fast);
 
 /* compat: the arguments saved at sys_enter (accept needs none) */
 static __always_inline int dw_net_exit_compat(__u32 op, long ret)
@@ -95,31 +96,34 @@ static __always_inline int dw_net_exit_compat(__u32 op, long ret)
 		st = *stp;
 		bpf_map_delete_elem(&dw_stash_map, &id);
 	}
-	if (dw_host_dropped(false))
+	if (dw_host_dropped(bpf_get_current_cgroup_id(), false))
 		return 0;
-	return dw_net_record(op, ret, op == DW_OP_ACCEPT ? ret : st.fd, st.uptr, st.aux, false);
+	return dw_net_record((struct task_struct *)bpf_get_current_task(), op, ret, op == DW_OP_ACCEPT ? ret : st.fd,
+			     st.uptr, st.aux, false);
 }
 
 /* fast: connect/bind(fd, addr, addrlen), listen(fd, backlog), accept(4)(fd, ...) -> new fd */
 static __always_inline int dw_net_exit_fast(__u32 op, long ret)
 {
-	if (dw_is_self() || dw_host_dropped(true))
+	if (dw_is_self() || dw_host_dropped(bpf_get_current_cgroup_id(), true))
 		return 0;
+	struct task_struct *task = bpf_get_current_task_btf();
 	if (op == DW_OP_ACCEPT)
-		return dw_net_record(op, ret, ret, 0, 0, true);
+		return dw_net_record(task, op, ret, ret, 0, 0, true);
 	struct dw_args a;
-	dw_regs_args(&a);
-	return dw_net_record(op, ret, (int)a.a0, a.a1, op == DW_OP_LISTEN ? 0 : a.a2, true);
+	dw_regs_args(task, &a);
+	return dw_net_record(task, op, ret, (int)a.a0, a.a1, op == DW_OP_LISTEN ? 0 : a.a2, true);
 }
 
-/* The record of one connect, bind, listen or accept on socket fd; uptr/aux: the caller's
- * sockaddr and its length (connect, bind). */
-static __always_inline int dw_net_record(__u32 op, long ret, int fd, __u64 uptr, __u64 aux, const bool fast)
+/* The record of one connect, bind, listen or accept on socket fd by task (the current one:
+ * bpf_get_current_task_btf() when fast); uptr/aux: the caller's sockaddr and its length
+ * (connect, bind). */
+static __always_inline int dw_net_record(struct task_struct *task, __u32 op, long ret, int fd, __u64 uptr, __u64 aux,
+					 const bool fast)
 {
 	if (op == DW_OP_ACCEPT && ret < 0)
 		return 0; /* nothing accepted: no peer to report */
 	struct dw_stash st = {.fd = fd, .uptr = uptr, .aux = aux};
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct sock *sk = dw_fd_sock(task, st.fd, fast);
 	struct dw_heap *hp = dw_heap();
 	if (!hp)
