@@ -113,6 +113,24 @@ agent_measure() {
 # ---- 1. no agent ----
 measure none
 
+# ---- 1b. tracepoints only: empty programs on every hook the agent uses (native/tests/dwfloor.c):
+# the cost of the hooks on this kernel before any program does work ----
+FLOOR_BIN="$BENCH_ROOT/native/.output/dwfloor"
+if [ -x "$FLOOR_BIN" ]; then
+  "$FLOOR_BIN" >"$RUN_DIR/floor.out" 2>"$RUN_DIR/floor.err" &
+  FLOOR_PID=$!
+  for _ in $(seq 1 50); do grep -q '^ready' "$RUN_DIR/floor.out" 2>/dev/null && break; sleep 0.1; done
+  if grep -q '^ready' "$RUN_DIR/floor.out"; then
+    blog "tracepoints only: $(cat "$RUN_DIR/floor.out") empty programs attached"
+    measure tracepoints-only
+  else
+    note "tracepoints-only: dwfloor did not start ($(head -c 300 "$RUN_DIR/floor.err")); skipped"
+  fi
+  kill "$FLOOR_PID" 2>/dev/null; wait "$FLOOR_PID" 2>/dev/null || true
+else
+  note "tracepoints-only: $FLOOR_BIN is not built (make -C native); skipped"
+fi
+
 # ---- 2. agent learning (long learning: it stays learning) ----
 mkdir -p "$RUN_DIR/learning/profiles"
 agent_config "$RUN_DIR/learning/agent.yaml" "$RUN_DIR/learning/profiles" sources.bpf on learning.min_duration 24h \
@@ -277,7 +295,7 @@ jq -s --slurpfile agent <(jq -s '.' "$RUN_DIR/overhead.agent.jsonl") --rawfile n
 {
   echo "| Configuration | Env | open/close ns/op (ratio) | fork+exec ns/op (ratio) | connect ns/op (ratio) |"
   echo "|---|---|---|---|---|"
-  for config in none learning monitor-supp-on monitor-compat monitor-supp-off auditd bpftrace none-after; do
+  for config in none tracepoints-only learning monitor-supp-on monitor-compat monitor-supp-off auditd bpftrace none-after; do
     for env in host container; do
       row=$(jq -r --arg c "$config" --arg e "$env" '
         [.results[] | select(.config == $c and .env == $e)] as $r
