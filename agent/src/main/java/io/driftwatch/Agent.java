@@ -85,6 +85,7 @@ public final class Agent implements AutoCloseable {
         resolver = new CgroupContainerResolver(procFs, cgroupFs,
                 RuntimeStateReader.fromConfig(config.get(AgentConfig.RUNTIME_STATE_DIRS)), metrics.registry());
         processTable = new ProcessTable(procFs, cgroupFs, metrics.registry());
+        new io.driftwatch.pipeline.PathNormalizer().register(dispatcher); // first: everything after sees lexical paths
         new io.driftwatch.pipeline.ExecNormalizer(config.get(AgentConfig.PROCFS_ROOT)).register(dispatcher); // before every other exec handler
         processTable.register(dispatcher);
 

@@ -39,6 +39,14 @@ public final class EventView {
         fnLen = len;
     }
 
+    /** Shortens an open's path in the record itself (after normalising it in place); len <= pathLen(). */
+    public void setPathLen(int len) {
+        int cur = pathLen();
+        if (len < 0 || len > cur) throw new IllegalArgumentException("path length " + len + " > " + cur);
+        if (len < cur) buf.put(base + FILE_PATH + len, (byte) 0);
+        buf.putInt(base + FILE_PATH_LEN, len);
+    }
+
     /** Sets a header flag in the record itself (the batch buffer belongs to the pipeline). */
     public void setFlag(int flag) {
         buf.putShort(base + HDR_FLAGS, (short) (flags() | flag));

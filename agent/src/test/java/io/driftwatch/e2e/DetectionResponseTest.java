@@ -93,6 +93,7 @@ final class DetectionResponseTest {
             ServiceWorkload.trigger(c, String.join("\n",
                     "sh -c 'cat /etc/shadow > /dev/null'",
                     "echo pwned > /etc/evil.conf",
+                    "echo pwned > /var/log/../.././etc//evil2.conf",
                     "nc -l -p 7777 > /dev/null &",
                     "usleep 300000",
                     "nc -w 1 127.0.0.1 7777 < /dev/null",
@@ -101,6 +102,9 @@ final class DetectionResponseTest {
             Map<String, Object> shell = a.awaitDeviation(dev(c, "exec", "/bin/sh"), 10_000);
             Map<String, Object> shadow = a.awaitDeviation(dev(c, "file", "/etc/shadow"), 10_000);
             Map<String, Object> write = a.awaitDeviation(dev(c, "file", "/etc/evil.conf"), 10_000);
+            // a write that starts in the log directory the workload writes is reported where it lands
+            Map<String, Object> traversal = a.awaitDeviation(dev(c, "file", "/etc/evil2.conf"), 10_000);
+            assertThat(traversal).containsEntry("dimension", "file_write");
             a.awaitDeviation(dev(c, "listen", "tcp:7777"), 10_000);
             a.awaitDeviation(dev(c, "connect", "tcp:127.0.0.1:7777"), 10_000);
 

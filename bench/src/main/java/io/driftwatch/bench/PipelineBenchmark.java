@@ -12,6 +12,7 @@ import io.driftwatch.pipeline.CgroupContainerResolver;
 import io.driftwatch.pipeline.ContainerState;
 import io.driftwatch.pipeline.Dispatcher;
 import io.driftwatch.pipeline.ExecNormalizer;
+import io.driftwatch.pipeline.PathNormalizer;
 import io.driftwatch.proc.ProcessTable;
 import io.driftwatch.profile.Clock;
 import io.driftwatch.profile.CompiledProfile;
@@ -118,6 +119,7 @@ public class PipelineBenchmark {
                     Clock.SYSTEM, registry);
             DetectionListener listener;
             if ("agent".equals(handlers)) {
+                new PathNormalizer().register(dispatcher);
                 new ExecNormalizer(world.proc).register(dispatcher);
                 table.register(dispatcher);
                 listener = new Responder("bench", store, table, List.of(), null, "alert", null, registry,
