@@ -190,6 +190,8 @@ md() { [ -f "$1" ] && cat "$1" || echo "_not run or failed: see the section's lo
     echo "|---|---|---|---|---|---|---|"
     jq -r '.overhead.agent[] | "| \(.config) | \(.agent_cpu_seconds) | \(.events_received) | \(.events_suppressed) | \(.events_host_filtered // 0) | \(.events_lost) | \(.agent_rss_kb / 1024 | floor) |"' "$RUN_DIR/results.json"
     echo
+    jq -r '.overhead.agent[] | select(.events_received_by_kind != null) | "- \(.config): received by kind: " + (.events_received_by_kind | to_entries | sort_by(-.value) | map("\(.key) \(.value)") | join(", "))' "$RUN_DIR/results.json"
+    echo
   fi
   jq -r '.overhead.notes // [] | .[] | "- " + .' "$RUN_DIR/results.json"
   echo

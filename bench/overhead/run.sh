@@ -96,16 +96,22 @@ agent_measure() {
   local config="$1" t0 t1 e0 e1 s0 s1 l0 l1 h0 h1
   t0=$(proc_cpu_ticks "$AGENT_PID"); e0=$(metric 'driftwatch_events_total\{.*source="bpf"'); s0=$(metric 'driftwatch_events_suppressed_total')
   h0=$(metric 'driftwatch_events_host_filtered_total')
+  local kinds0; kinds0=$(curl -fsS -m 5 "$AGENT_URL/metrics" | awk '/^driftwatch_events_total\{kind="[a-z]+",source="bpf"\}/')
   l0=$(metric 'driftwatch_events_lost_total\{.*reason="(ring_full|seq_gap|bad_record|malformed)"')
   measure "$config"
   t1=$(proc_cpu_ticks "$AGENT_PID"); e1=$(metric 'driftwatch_events_total\{.*source="bpf"'); s1=$(metric 'driftwatch_events_suppressed_total')
   h1=$(metric 'driftwatch_events_host_filtered_total')
+  local kinds1 by_kind; kinds1=$(curl -fsS -m 5 "$AGENT_URL/metrics" | awk '/^driftwatch_events_total\{kind="[a-z]+",source="bpf"\}/')
+  # received per kind during the timed runs: {"open": N, ...}
+  by_kind=$(printf '%s\n%s\n' "$kinds0" "$kinds1" | awk -F'"' 'NF > 1 {k = $2; v = $NF; sub(/^[^0-9]*/, "", v); if (k in a) d[k] = v - a[k]; else a[k] = v}
+    END {printf "{"; n = 0; for (k in d) {printf "%s\"%s\": %d", (n++ ? ", " : ""), k, d[k]}; printf "}"}')
   l1=$(metric 'driftwatch_events_lost_total\{.*reason="(ring_full|seq_gap|bad_record|malformed)"')
   jq -n -c --arg c "$config" --argjson cpu "$(awk -v a="$t0" -v b="$t1" -v h="$CLK_TCK" 'BEGIN {printf "%.2f", (b - a) / h}')" \
     --argjson ev "$((e1 - e0))" --argjson sup "$((s1 - s0))" --argjson host "$((h1 - h0))" --argjson lost "$((l1 - l0))" \
     --arg rss "$(proc_rss_kb "$AGENT_PID")" \
-    '{config: $c, agent_cpu_seconds: $cpu, events_received: $ev, events_suppressed: $sup, events_host_filtered: $host,
-      events_lost: $lost, agent_rss_kb: ($rss | tonumber)}' \
+    --argjson kinds "$by_kind" \
+    '{config: $c, agent_cpu_seconds: $cpu, events_received: $ev, events_received_by_kind: $kinds, events_suppressed: $sup,
+      events_host_filtered: $host, events_lost: $lost, agent_rss_kb: ($rss | tonumber)}' \
     >>"$RUN_DIR/overhead.agent.jsonl"
 }
 : >"$RUN_DIR/overhead.agent.jsonl"
