@@ -46,6 +46,10 @@ static __always_inline int dw_net_enter(__u32 op, int fd, const void *uaddr, __u
 static __always_inline void dw_sock_local(struct dw_net *n, struct sock *sk, __u16 family)
 {
 	n->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	/* a connection reset before accept returned is already unhashed, which clears its
+	 * inet_num (skc_num); its source port (inet_sport) stays */
+	if (!n->lport)
+		n->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 	if (family == DW_AF_INET6)
 		BPF_CORE_READ_INTO(&n->laddr, sk, __sk_common.skc_v6_rcv_saddr);
 	else

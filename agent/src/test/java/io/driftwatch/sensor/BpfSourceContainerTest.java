@@ -284,4 +284,24 @@ class BpfSourceContainerTest {
             Files.deleteIfExists(f);
         }
     }
+
+    @Test
+    void accept_of_a_connection_reset_before_it_returns_keeps_its_local_port(@org.junit.jupiter.api.io.TempDir Path tmp)
+            throws Exception {
+        // the bench's connect loop: connect, then close with RST at once; by the time the server's
+        // accept returns the child socket is unhashed and its inet_num reads 0
+        Path loops = tmp.resolve("loops");
+        Procs.run(60_000, List.of("gcc", "-O2", "-o", loops.toString(),
+                NativeBuild.repo().resolve("bench/overhead/loops.c").toString(), "-lpthread")).orThrow();
+        int port = 20_000 + (int) (ProcessHandle.current().pid() % 20_000) + (compat() ? 1 : 0);
+        try (Collector col = new Collector(bpf, v -> v.op() == OP_ACCEPT && "loops".equals(v.comm()))) {
+            Procs.run(30_000, List.of(loops.toString(), "connect", "40", String.valueOf(port))).orThrow();
+            assertThat(col.awaitCount(r -> true, 40, 10_000)).isEqualTo(40);
+            assertThat(col.records()).allSatisfy(r -> {
+                assertThat(r.lport()).as("local port of %s", r).isEqualTo(port);
+                assertThat(r.raddr()).isEqualTo("127.0.0.1");
+                assertThat(r.rport()).isNotZero();
+            });
+        }
+    }
 }
