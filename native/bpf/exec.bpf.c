@@ -207,27 +207,26 @@ int compat_exit_execveat(struct trace_event_raw_sys_exit *ctx)
 }
 
 /* fast: a failed exec returns to the caller with its registers as they were: the filename is
- * execve's first argument, execveat's second */
-SEC("tracepoint/syscalls/sys_exit_execve")
-int fast_exit_execve(struct trace_event_raw_sys_exit *ctx)
+ * execve's first argument (arg 0), execveat's second (arg 1) */
+static __always_inline int dw_exec_exit_fast(long ret, const int arg)
 {
-	long ret = ctx->ret;
 	if (ret >= 0 || dw_is_self())
 		return 0;
 	struct dw_args a;
 	dw_regs_args(bpf_get_current_task_btf(), &a);
-	return dw_exec_failed(ret, a.a0);
+	return dw_exec_failed(ret, arg == 0 ? a.a0 : a.a1);
+}
+
+SEC("tracepoint/syscalls/sys_exit_execve")
+int fast_exit_execve(struct trace_event_raw_sys_exit *ctx)
+{
+	return dw_exec_exit_fast(ctx->ret, 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_execveat")
 int fast_exit_execveat(struct trace_event_raw_sys_exit *ctx)
 {
-	long ret = ctx->ret;
-	if (ret >= 0 || dw_is_self())
-		return 0;
-	struct dw_args a;
-	dw_regs_args(bpf_get_current_task_btf(), &a);
-	return dw_exec_failed(ret, a.a1);
+	return dw_exec_exit_fast(ctx->ret, 1);
 }
 
 SEC("tracepoint/sched/sched_process_exit")
