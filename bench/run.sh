@@ -51,6 +51,13 @@ foreign_bpf() {
   echo "${n:-0}"
 }
 FOREIGN_BEFORE=$(foreign_bpf)
+# kernel.bpf_stats_enabled adds two clock reads to every run of every BPF program (the agent's,
+# the floor's, bpftrace's): off for the run, restored afterwards
+BPF_STATS_WAS=$(cat /proc/sys/kernel/bpf_stats_enabled 2>/dev/null || echo 0)
+if [ "$BPF_STATS_WAS" = 1 ]; then
+  echo 0 >/proc/sys/kernel/bpf_stats_enabled && blog "kernel.bpf_stats_enabled was 1: off for this run"
+  on_exit 'echo 1 >/proc/sys/kernel/bpf_stats_enabled'
+fi
 
 # ---- what the benchmarks need ----
 if [ "$BUILD" = 1 ]; then
