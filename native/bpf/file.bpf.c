@@ -74,11 +74,10 @@ static __always_inline int dw_open_enter(int dfd, const char *filename, __u64 fl
 static __always_inline int dw_open_record(struct task_struct *task, long ret, int dfd, __u64 uptr, __u64 aux,
 					  bool openat2, __u64 cgid, const bool fast)
 {
-	struct dw_stash st = {.fd = dfd, .uptr = uptr, .aux = aux};
-	__u32 oflags = (__u32)st.aux;
+	__u32 oflags = (__u32)aux;
 	if (openat2) {
 		__u64 f = 0;
-		bpf_probe_read_user(&f, sizeof(f), (void *)st.aux); /* struct open_how.flags */
+		bpf_probe_read_user(&f, sizeof(f), (void *)aux); /* struct open_how.flags */
 		oflags = (__u32)f;
 	}
 	__u32 access = dw_access(oflags);
@@ -111,7 +110,7 @@ static __always_inline int dw_open_record(struct task_struct *task, long ret, in
 		return 0;
 	dw_fill_hdr(&hp->hdr, DW_OP_OPEN, task);
 	char *out = hp->file.path;
-	long fl = bpf_probe_read_user_str(out, DW_PATH_MAX, (const char *)st.uptr);
+	long fl = bpf_probe_read_user_str(out, DW_PATH_MAX, (const char *)uptr);
 	int len = -1;
 	if (fl > 1 && out[0] == '/') {
 		len = fl - 1;
@@ -125,11 +124,11 @@ static __always_inline int dw_open_record(struct task_struct *task, long ret, in
 		/* relative name, failed open: join it to the directory it was relative to */
 		struct dentry *dd = NULL;
 		struct vfsmount *dm = NULL;
-		if (st.fd == DW_AT_FDCWD) {
+		if (dfd == DW_AT_FDCWD) {
 			dd = BPF_CORE_READ(task, fs, pwd.dentry);
 			dm = BPF_CORE_READ(task, fs, pwd.mnt);
 		} else {
-			struct file *df = dw_fd_file(task, st.fd);
+			struct file *df = dw_fd_file(task, dfd);
 			if (df) {
 				dd = BPF_CORE_READ(df, f_path.dentry);
 				dm = BPF_CORE_READ(df, f_path.mnt);
@@ -144,7 +143,7 @@ static __always_inline int dw_open_record(struct task_struct *task, long ret, in
 			barrier_var(room);
 			pos &= DW_PATH_MAX - 1;
 			room &= DW_PATH_MAX - 1;
-			long rl = bpf_probe_read_user_str(out + pos, room, (const char *)st.uptr);
+			long rl = bpf_probe_read_user_str(out + pos, room, (const char *)uptr);
 			if (rl > 1) {
 				len = n + rl - 1;
 				if (n + rl >= DW_PATH_MAX)
@@ -153,7 +152,7 @@ static __always_inline int dw_open_record(struct task_struct *task, long ret, in
 		}
 		if (len < 0) {
 			/* no directory: keep the name as given, flagged */
-			fl = bpf_probe_read_user_str(out, DW_PATH_MAX, (const char *)st.uptr);
+			fl = bpf_probe_read_user_str(out, DW_PATH_MAX, (const char *)uptr);
 			if (fl > 1) {
 				len = fl - 1;
 				hp->hdr.flags |= DW_F_PATH_RELATIVE;

@@ -79,46 +79,6 @@ static __always_inline bool dw_net_suppressed(struct dw_net *n, bool remote, boo
 	return dw_suppressed(&k);
 }
 
-static __always_inline int dw_net_record(struct task_struct *task, __u32 op, long ret, int fd, __u64 uptr, __u64 aux,
-					 const bool fast);
-
-/* compat: the arguments saved at sys_enter (accept needs none) */
-static __always_inline int dw_net_exit_compat(__u32 op, long ret)
-{
-	if (dw_is_self())
-		return 0;
-	__u64 id = bpf_get_current_pid_tgid();
-	struct dw_stash st = {};
-	if (op != DW_OP_ACCEPT) {
-		struct dw_stash *stp = bpf_map_lookup_elem(&dw_stash_map, &id);
-		if (!stp) {
-			dw_stat_inc(DW_BPF_STAT_NO_ENTER);
-			return 0;
-		}
-		if (stp->op != op)
-			return 0;
-		st = *stp;
-		bpf_map_delete_elem(&dw_stash_map, &id);
-	}
-	if (dw_host_dropped(bpf_get_current_cgroup_id(), false))
-		return 0;
-	return dw_net_record((struct task_struct *)bpf_get_current_task(), op, ret, op == DW_OP_ACCEPT ? ret : st.fd,
-			     st.uptr, st.aux, false);
-}
-
-/* fast: connect/bind(fd, addr, addrlen), listen(fd, backlog), accept(4)(fd, ...) -> new fd */
-static __always_inline int dw_net_exit_fast(__u32 op, long ret)
-{
-	if (dw_is_self() || dw_host_dropped(bpf_get_current_cgroup_id(), true))
-		return 0;
-	struct task_struct *task = bpf_get_current_task_btf();
-	if (op == DW_OP_ACCEPT)
-		return dw_net_record(task, op, ret, ret, 0, 0, true);
-	struct dw_args a;
-	dw_regs_args(task, &a);
-	return dw_net_record(task, op, ret, (int)a.a0, a.a1, op == DW_OP_LISTEN ? 0 : a.a2, true);
-}
-
 /* The record of one connect, bind, listen or accept on socket fd by task (the current one:
  * bpf_get_current_task_btf() when fast); uptr/aux: the caller's sockaddr and its length
  * (connect, bind). */
@@ -127,8 +87,7 @@ static __always_inline int dw_net_record(struct task_struct *task, __u32 op, lon
 {
 	if (op == DW_OP_ACCEPT && ret < 0)
 		return 0; /* nothing accepted: no peer to report */
-	struct dw_stash st = {.fd = fd, .uptr = uptr, .aux = aux};
-	struct sock *sk = dw_fd_sock(task, st.fd, fast);
+	struct sock *sk = dw_fd_sock(task, fd, fast);
 	struct dw_heap *hp = dw_heap();
 	if (!hp)
 		return 0;
@@ -147,10 +106,10 @@ static __always_inline int dw_net_record(struct task_struct *task, __u32 op, lon
 	if (op == DW_OP_CONNECT || op == DW_OP_BIND) {
 		/* struct sockaddr_in / sockaddr_in6 from the caller */
 		__u8 sa[28] = {};
-		__u64 alen = st.aux;
+		__u64 alen = aux;
 		if (alen > sizeof(sa))
 			alen = sizeof(sa);
-		if (alen < 8 || bpf_probe_read_user(sa, alen & 31, (void *)st.uptr))
+		if (alen < 8 || bpf_probe_read_user(sa, alen & 31, (void *)uptr))
 			return 0;
 		family = *(__u16 *)sa;
 		__u16 port = bpf_ntohs(*(__u16 *)(sa + 2));
@@ -189,6 +148,43 @@ static __always_inline int dw_net_record(struct task_struct *task, __u32 op, lon
 	}
 	dw_emit(hp, sizeof(struct dw_net));
 	return 0;
+}
+
+/* compat: the arguments saved at sys_enter (accept needs none) */
+static __always_inline int dw_net_exit_compat(__u32 op, long ret)
+{
+	if (dw_is_self())
+		return 0;
+	__u64 id = bpf_get_current_pid_tgid();
+	struct dw_stash st = {};
+	if (op != DW_OP_ACCEPT) {
+		struct dw_stash *stp = bpf_map_lookup_elem(&dw_stash_map, &id);
+		if (!stp) {
+			dw_stat_inc(DW_BPF_STAT_NO_ENTER);
+			return 0;
+		}
+		if (stp->op != op)
+			return 0;
+		st = *stp;
+		bpf_map_delete_elem(&dw_stash_map, &id);
+	}
+	if (dw_host_dropped(bpf_get_current_cgroup_id(), false))
+		return 0;
+	return dw_net_record((struct task_struct *)bpf_get_current_task(), op, ret, op == DW_OP_ACCEPT ? ret : st.fd,
+			     st.uptr, st.aux, false);
+}
+
+/* fast: connect/bind(fd, addr, addrlen), listen(fd, backlog), accept(4)(fd, ...) -> new fd */
+static __always_inline int dw_net_exit_fast(__u32 op, long ret)
+{
+	if (dw_is_self() || dw_host_dropped(bpf_get_current_cgroup_id(), true))
+		return 0;
+	struct task_struct *task = bpf_get_current_task_btf();
+	if (op == DW_OP_ACCEPT)
+		return dw_net_record(task, op, ret, ret, 0, 0, true);
+	struct dw_args a;
+	dw_regs_args(task, &a);
+	return dw_net_record(task, op, ret, (int)a.a0, a.a1, op == DW_OP_LISTEN ? 0 : a.a2, true);
 }
 
 #define DW_NET_PROGS(name, op)                                                                                         \

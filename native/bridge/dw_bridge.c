@@ -356,7 +356,6 @@ static void dw_bpf_start(struct dw_ctx *ctx)
 	}
 	if (r < 0)
 		return;
-	ctx->bpf_fast = fast;
 
 	ctx->stats_fd = bpf_map__fd(ctx->exec->maps.dw_stats);
 	ctx->exec_enforce_fd = bpf_map__fd(ctx->exec->maps.dw_exec_enforce);

@@ -75,7 +75,6 @@ struct dw_ctx {
 	struct bpf_link **links;
 	int nlinks;
 	int stats_fd, supp_fd, host_fd;
-	int bpf_fast;                /* the fast_* programs are loaded (else compat_*) */
 	struct dw_ring ring;
 	int poll_epfd;               /* ring map fd + fanotify eventfd */
 
