@@ -259,6 +259,23 @@ static int dw_proto_ok(uint32_t proto)
 	return proto == 0 || proto == DW_PROTO_TCP || proto == DW_PROTO_UDP;
 }
 
+/* Adds key (whose guard field is *guard, filled in here) to an allow map of the guard handle. */
+static int dw_guard_allow(struct dw_ctx *ctx, int handle, int map_fd, void *key, __u64 *guard)
+{
+	uint8_t one = 1;
+	pthread_mutex_lock(&ctx->enf_lock);
+	struct dw_guard_slot *g = dw_guard_get(ctx, handle);
+	int rc = -ENOENT;
+	if (g) {
+		*guard = g->id;
+		rc = bpf_map_update_elem(map_fd, key, &one, BPF_ANY) ? -errno : 0;
+		if (rc == -E2BIG)
+			rc = -ENOSPC;
+	}
+	pthread_mutex_unlock(&ctx->enf_lock);
+	return rc;
+}
+
 int dw_net_allow_connect(struct dw_ctx *ctx, int handle, __u32 family, const __u8 *addr, __u32 prefix_len,
 			 __u32 port, __u32 proto)
 {
@@ -287,18 +304,7 @@ int dw_net_allow_connect(struct dw_ctx *ctx, int handle, __u32 family, const __u
 	for (uint32_t b = prefix_len; b < DW_ADDR_LEN * 8; b++) /* bits past the prefix are zero */
 		a[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
 	memcpy(k.addr, a, DW_ADDR_LEN);
-	uint8_t one = 1;
-	pthread_mutex_lock(&ctx->enf_lock);
-	struct dw_guard_slot *g = dw_guard_get(ctx, handle);
-	int rc = -ENOENT;
-	if (g) {
-		k.guard = g->id;
-		rc = bpf_map_update_elem(ctx->connect_map_fd, &k, &one, BPF_ANY) ? -errno : 0;
-		if (rc == -E2BIG)
-			rc = -ENOSPC;
-	}
-	pthread_mutex_unlock(&ctx->enf_lock);
-	return rc;
+	return dw_guard_allow(ctx, handle, ctx->connect_map_fd, &k, &k.guard);
 }
 
 int dw_net_allow_bind(struct dw_ctx *ctx, int handle, __u32 port, __u32 proto)
@@ -309,18 +315,7 @@ int dw_net_allow_bind(struct dw_ctx *ctx, int handle, __u32 port, __u32 proto)
 	memset(&k, 0, sizeof(k));
 	k.proto = (uint8_t)proto;
 	k.port = (uint16_t)port;
-	uint8_t one = 1;
-	pthread_mutex_lock(&ctx->enf_lock);
-	struct dw_guard_slot *g = dw_guard_get(ctx, handle);
-	int rc = -ENOENT;
-	if (g) {
-		k.guard = g->id;
-		rc = bpf_map_update_elem(ctx->bind_map_fd, &k, &one, BPF_ANY) ? -errno : 0;
-		if (rc == -E2BIG)
-			rc = -ENOSPC;
-	}
-	pthread_mutex_unlock(&ctx->enf_lock);
-	return rc;
+	return dw_guard_allow(ctx, handle, ctx->bind_map_fd, &k, &k.guard);
 }
 
 int dw_net_denied(struct dw_ctx *ctx, int handle, __u64 *out, __u32 n)
