@@ -27,6 +27,18 @@ public final class AgentHarness implements AutoCloseable {
     }
 
     /** Fast-learning settings for tests; {@code extra} are more key/value pairs. */
+    /** Starts an agent on {@code config}; a failed start closes what it opened and rethrows. */
+    public static Agent startAgent(AgentConfig config) throws Exception {
+        Agent agent = new Agent(config);
+        try {
+            agent.start();
+        } catch (Exception e) {
+            agent.close();
+            throw e;
+        }
+        return agent;
+    }
+
     public static AgentHarness start(Path profilesDir, Path deviationsFile, String... extra) throws Exception {
         Map<String, String> cfg = new LinkedHashMap<>();
         cfg.put("http.listen", "127.0.0.1:0");
@@ -42,14 +54,7 @@ public final class AgentHarness implements AutoCloseable {
         for (int i = 0; i + 1 < extra.length; i += 2) cfg.put(extra[i], extra[i + 1]);
         AgentConfig.Builder b = AgentConfig.builder();
         cfg.forEach(b::set);
-        Agent agent = new Agent(b.build());
-        try {
-            agent.start();
-        } catch (Exception e) {
-            agent.close();
-            throw e;
-        }
-        return new AgentHarness(agent);
+        return new AgentHarness(startAgent(b.build()));
     }
 
     public Agent agent() { return agent; }

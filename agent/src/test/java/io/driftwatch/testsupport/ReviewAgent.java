@@ -63,13 +63,7 @@ public final class ReviewAgent implements AutoCloseable {
             Files.writeString(tf, token + "\n");
             b.set("http.token_file", tf.toString());
         }
-        Agent agent = new Agent(b.build());
-        try {
-            agent.start();
-        } catch (Exception e) {
-            agent.close();
-            throw e;
-        }
+        Agent agent = AgentHarness.startAgent(b.build());
         // confidence is computed by the learner's first tick (1 s after start): wait for it, bounded
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (System.nanoTime() < deadline) {
