@@ -206,7 +206,7 @@ public final class Bridge implements AutoCloseable {
         }
         int n = LIB.dw_poll(ctx(), lastPointer, batch.capacity(), timeoutMs, sources);
         if (n < 0) {
-            if (n == -4 /* EINTR */) return 0;
+            if (n == -Errno.EINTR) return 0;
             throw new IOException("dw_poll: " + Errno.describe(-n));
         }
         return n;
@@ -242,7 +242,7 @@ public final class Bridge implements AutoCloseable {
             case EventLayout.OP_CONNECT:
             case EventLayout.OP_ACCEPT: {
                 int ret = ev.netRet();
-                if (ret < 0 && !(op == EventLayout.OP_CONNECT && ret == -115 /* EINPROGRESS */)) return false;
+                if (ret < 0 && !(op == EventLayout.OP_CONNECT && ret == -Errno.EINPROGRESS)) return false;
                 int port = op == EventLayout.OP_CONNECT ? ev.rport() : ev.lport();
                 k0 = ev.family() << 24 | ev.proto() << 16 | port;
                 k1 = b.getLong(ev.raddrOffset());
@@ -282,7 +282,7 @@ public final class Bridge implements AutoCloseable {
     /** Undoes {@link #addHostCgroup}; false when the key was not in the filter. */
     public boolean removeHostCgroup(long key) throws IOException {
         int r = LIB.dw_host_cgroup(ctx(), key, 0);
-        if (r == -2 /* ENOENT */) return false;
+        if (r == -Errno.ENOENT) return false;
         check(r, "dw_host_cgroup(" + Long.toUnsignedString(key) + ", remove)");
         return true;
     }
@@ -315,7 +315,7 @@ public final class Bridge implements AutoCloseable {
     /** Removes the decision for one file; false when there was none. */
     public boolean fanAllow(int watch, long dev, long ino) throws IOException {
         int r = LIB.dw_fan_allow(ctx(), watch, dev, ino);
-        if (r == -2 /* ENOENT */) return false;
+        if (r == -Errno.ENOENT) return false;
         check(r, "dw_fan_allow");
         return true;
     }
@@ -340,7 +340,7 @@ public final class Bridge implements AutoCloseable {
     /** Removes a file from the exec allow table; false when it was not there. */
     public boolean fanDisallowExec(int watch, long dev, long ino) throws IOException {
         int r = LIB.dw_fan_disallow_exec(ctx(), watch, dev, ino);
-        if (r == -2 /* ENOENT */) return false;
+        if (r == -Errno.ENOENT) return false;
         check(r, "dw_fan_disallow_exec");
         return true;
     }
@@ -398,7 +398,7 @@ public final class Bridge implements AutoCloseable {
     public long execKilled(long cgroupId) throws IOException {
         long[] out = new long[1];
         int r = LIB.dw_exec_killed(ctx(), cgroupId, out);
-        if (r == -2 /* ENOENT */) return -1;
+        if (r == -Errno.ENOENT) return -1;
         check(r, "dw_exec_killed");
         return out[0];
     }

@@ -4,6 +4,10 @@ package io.driftwatch.bridge;
 final class Errno {
     private Errno() {}
 
+    static final int ENOENT = 2;
+    static final int EINTR = 4;
+    static final int EINPROGRESS = 115;
+
     static String describe(int errno) {
         String s;
         switch (errno) {
