@@ -29,15 +29,8 @@ final class PrometheusEndToEndTest {
     static final Path RULES = Repo.path("deploy/prometheus/driftwatch-rules.yaml");
 
     static Agent startAgent(Path profiles) throws Exception {
-        Agent agent = new Agent(AgentConfig.builder().set("http.listen", "127.0.0.1:0")
+        return io.driftwatch.testsupport.AgentHarness.startAgent(AgentConfig.builder().set("http.listen", "127.0.0.1:0")
                 .set("profiles_dir", profiles.toString()).build());
-        try {
-            agent.start();
-        } catch (Exception e) {
-            agent.close();
-            throw e;
-        }
-        return agent;
     }
 
     static String target(Agent agent) {
