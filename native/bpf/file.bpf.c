@@ -175,12 +175,6 @@ static __always_inline int dw_open_record(struct task_struct *task, long ret, in
 	return 0;
 }
 
-/* true when the record is not wanted at all: the agent's own, or a host process's */
-static __always_inline bool dw_open_skip(__u64 cgid, const bool fast)
-{
-	return dw_is_self() || dw_host_dropped(cgid, fast);
-}
-
 /* compat: the arguments saved at sys_enter */
 static __always_inline int dw_open_exit_compat(long ret)
 {
@@ -196,7 +190,7 @@ static __always_inline int dw_open_exit_compat(long ret)
 	struct dw_stash st = *stp;
 	bpf_map_delete_elem(&dw_stash_map, &id);
 	__u64 cgid = bpf_get_current_cgroup_id();
-	if (dw_open_skip(cgid, false))
+	if (dw_is_self() || dw_host_dropped(cgid, false))
 		return 0;
 	return dw_open_record((struct task_struct *)bpf_get_current_task(), ret, st.fd, st.uptr, st.aux, st.is_openat2,
 			      cgid, false);
@@ -208,10 +202,12 @@ static __always_inline int dw_open_exit_compat(long ret)
 	SEC("tracepoint/syscalls/sys_exit_" #name)                                                                      \
 	int fast_exit_##name(struct trace_event_raw_sys_exit *ctx)                                                      \
 	{                                                                                                              \
-		__u64 cgid = bpf_get_current_cgroup_id();                                                              \
-		if (dw_open_skip(cgid, true))                                                                          \
+		if (dw_is_self())                                                                                      \
 			return 0;                                                                                      \
 		struct task_struct *task = bpf_get_current_task_btf();                                                 \
+		__u64 cgid = dw_cgroup_id_fast(task);                                                                  \
+		if (dw_host_dropped(cgid, true))                                                                       \
+			return 0;                                                                                      \
 		struct dw_args a;                                                                                      \
 		dw_regs_args(task, &a);                                                                                \
 		return dw_open_record(task, ctx->ret, dfd, fname, aux, openat2, cgid, true);                           \

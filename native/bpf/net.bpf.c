@@ -177,9 +177,11 @@ static __always_inline int dw_net_exit_compat(__u32 op, long ret)
 /* fast: connect/bind(fd, addr, addrlen), listen(fd, backlog), accept(4)(fd, ...) -> new fd */
 static __always_inline int dw_net_exit_fast(__u32 op, long ret)
 {
-	if (dw_is_self() || dw_host_dropped(bpf_get_current_cgroup_id(), true))
+	if (dw_is_self())
 		return 0;
 	struct task_struct *task = bpf_get_current_task_btf();
+	if (dw_host_dropped(dw_cgroup_id_fast(task), true))
+		return 0;
 	if (op == DW_OP_ACCEPT)
 		return dw_net_record(task, op, ret, ret, 0, 0, true);
 	struct dw_args a;

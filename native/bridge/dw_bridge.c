@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -181,11 +182,13 @@ static const char *dw_probe_one(int fentry)
 	return buf[fentry];
 }
 
-#define SET_RODATA(skel, c)                                                                                            \
+#define SET_RODATA(skel, ctx)                                                                                          \
 	do {                                                                                                           \
-		(skel)->rodata->dw_self_tgid = (c)->self_tgid;                                                         \
-		(skel)->rodata->dw_wakeup_bytes = (c)->wakeup_bytes;                                                   \
-		(skel)->rodata->dw_suppress_on = ((c)->flags & DW_CFG_SUPPRESS) ? 1 : 0;                               \
+		(skel)->rodata->dw_self_tgid = (ctx)->cfg.self_tgid;                                                   \
+		(skel)->rodata->dw_wakeup_bytes = (ctx)->cfg.wakeup_bytes;                                             \
+		(skel)->rodata->dw_suppress_on = ((ctx)->cfg.flags & DW_CFG_SUPPRESS) ? 1 : 0;                         \
+		(skel)->rodata->dw_table_seed = (ctx)->table_seed;                                                     \
+		(skel)->rodata->dw_supp_mask = (ctx)->supp_buckets - 1;                                                \
 	} while (0)
 
 #define REUSE(dst, src, name)                                                                                          \
@@ -246,9 +249,9 @@ static int dw_bpf_load(struct dw_ctx *ctx, int fast, const char *tracefs, char *
 		dw_bpf_unavailable(ctx, "opening exec programs", errno);
 		return -1;
 	}
-	SET_RODATA(ctx->exec, &ctx->cfg);
+	SET_RODATA(ctx->exec, ctx);
 	bpf_map__set_max_entries(ctx->exec->maps.dw_events, ctx->cfg.ring_bytes);
-	bpf_map__set_max_entries(ctx->exec->maps.dw_supp, ctx->cfg.suppress_entries);
+	bpf_map__set_max_entries(ctx->exec->maps.dw_supp, ctx->supp_buckets);
 	dw_select_programs(ctx->exec->obj, fast);
 	dw_skip_missing_tracepoints(ctx->exec->obj, tracefs, missing, missing_cap);
 	err = exec_bpf__load(ctx->exec);
@@ -263,7 +266,7 @@ static int dw_bpf_load(struct dw_ctx *ctx, int fast, const char *tracefs, char *
 	ctx->file = file_bpf__open();
 	err = ctx->file ? 0 : -errno;
 	if (!err) {
-		SET_RODATA(ctx->file, &ctx->cfg);
+		SET_RODATA(ctx->file, ctx);
 		err = dw_reuse_file(ctx->file, ctx->exec);
 	}
 	if (!err) {
@@ -285,7 +288,7 @@ static int dw_bpf_load(struct dw_ctx *ctx, int fast, const char *tracefs, char *
 	ctx->net = net_bpf__open();
 	err = ctx->net ? 0 : -errno;
 	if (!err) {
-		SET_RODATA(ctx->net, &ctx->cfg);
+		SET_RODATA(ctx->net, ctx);
 		err = dw_reuse_net(ctx->net, ctx->exec);
 	}
 	if (!err) {
@@ -360,8 +363,11 @@ static void dw_bpf_start(struct dw_ctx *ctx)
 	ctx->stats_fd = bpf_map__fd(ctx->exec->maps.dw_stats);
 	ctx->exec_enforce_fd = bpf_map__fd(ctx->exec->maps.dw_exec_enforce);
 	ctx->exec_allow_fd = bpf_map__fd(ctx->exec->maps.dw_exec_allow);
-	ctx->supp_fd = bpf_map__fd(ctx->exec->maps.dw_supp);
-	ctx->host_fd = bpf_map__fd(ctx->exec->maps.dw_host_cg);
+	err = dw_tables_map(ctx, bpf_map__fd(ctx->exec->maps.dw_supp), bpf_map__fd(ctx->exec->maps.dw_host_cg));
+	if (err) {
+		dw_bpf_unavailable(ctx, "mapping the suppression and host tables", err);
+		return;
+	}
 	err = dw_ring_init(&ctx->ring, bpf_map__fd(ctx->exec->maps.dw_events));
 	if (err) {
 		dw_bpf_unavailable(ctx, "mapping the ring buffer", err);
@@ -391,6 +397,7 @@ static void dw_bpf_stop(struct dw_ctx *ctx)
 	ctx->links = NULL;
 	ctx->nlinks = 0;
 	dw_ring_free(&ctx->ring);
+	dw_tables_unmap(ctx);
 	if (ctx->net)
 		net_bpf__destroy(ctx->net);
 	if (ctx->file)
@@ -405,6 +412,25 @@ static void dw_bpf_stop(struct dw_ctx *ctx)
 static int dw_pow2(uint32_t v)
 {
 	return v && !(v & (v - 1));
+}
+
+/* buckets of the suppression table for about `entries` keys: a power of two, at least 64 */
+static __u32 dw_supp_buckets(__u32 entries)
+{
+	__u32 b = 64;
+	while (b < (1u << 24) && (__u64)b * DW_SUPP_WAYS < entries)
+		b <<= 1;
+	return b;
+}
+
+/* a seed the table hashes depend on, so that keys cannot be chosen to share a bucket */
+static void dw_table_seed(__u64 *seed)
+{
+	if (getrandom(seed, sizeof(*seed), GRND_NONBLOCK) == sizeof(*seed))
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	*seed = dw_mix64((__u64)ts.tv_nsec ^ (__u64)ts.tv_sec << 32 ^ (__u64)getpid() ^ (__u64)(uintptr_t)seed);
 }
 
 int dw_open(const struct dw_config *cfg, struct dw_ctx **out)
@@ -433,7 +459,10 @@ int dw_open(const struct dw_config *cfg, struct dw_ctx **out)
 		free(ctx);
 		return -EINVAL;
 	}
-	ctx->stats_fd = ctx->supp_fd = ctx->host_fd = -1;
+	ctx->stats_fd = -1;
+	ctx->supp_buckets = dw_supp_buckets(c->suppress_entries);
+	dw_table_seed(&ctx->table_seed);
+	pthread_mutex_init(&ctx->table_lock, NULL);
 	ctx->fan_epfd = ctx->fan_stop_fd = ctx->fan_ready_fd = -1;
 	ctx->ring.map_fd = -1;
 	pthread_mutex_init(&ctx->fan_lock, NULL);
@@ -584,68 +613,6 @@ int dw_stats(struct dw_ctx *ctx, __u64 *out, __u32 n)
 	return DW_STAT_COUNT;
 }
 
-int dw_suppress_add(struct dw_ctx *ctx, __u64 cgroup_id, __u32 op, __u32 k0, __u64 k1, __u64 k2)
-{
-	if (!ctx)
-		return -EINVAL;
-	if (ctx->supp_fd < 0)
-		return -ENODEV;
-	if (op == 0 || op > DW_OP_MAX)
-		return -EINVAL;
-	struct dw_supp_key k = {.cgroup_id = cgroup_id, .op = op, .k0 = k0, .k1 = k1, .k2 = k2};
-	__u8 one = 1;
-	return bpf_map_update_elem(ctx->supp_fd, &k, &one, BPF_ANY) ? -errno : 0;
-}
-
-int dw_host_cgroup(struct dw_ctx *ctx, __u64 key, __u32 add)
-{
-	if (!ctx || key == 0 || key == 1)
-		return -EINVAL;
-	if (ctx->host_fd < 0)
-		return -ENODEV;
-	if (!add)
-		return bpf_map_delete_elem(ctx->host_fd, &key) ? -errno : 0;
-	__u8 one = 1;
-	return bpf_map_update_elem(ctx->host_fd, &key, &one, BPF_ANY) ? -errno : 0;
-}
-
-int dw_suppress_clear(struct dw_ctx *ctx, __u64 cgroup_id)
-{
-	if (!ctx)
-		return -EINVAL;
-	if (ctx->supp_fd < 0)
-		return -ENODEV;
-	/* collect first: deleting while iterating a hash map restarts the iteration */
-	size_t cap = 1024, n = 0;
-	struct dw_supp_key *keys = malloc(cap * sizeof(*keys));
-	if (!keys)
-		return -ENOMEM;
-	struct dw_supp_key cur, next;
-	void *prev = NULL;
-	while (bpf_map_get_next_key(ctx->supp_fd, prev, &next) == 0) {
-		if (cgroup_id == 0 || next.cgroup_id == cgroup_id) {
-			if (n == cap) {
-				struct dw_supp_key *nk = realloc(keys, 2 * cap * sizeof(*keys));
-				if (!nk)
-					break;
-				keys = nk;
-				cap *= 2;
-			}
-			keys[n++] = next;
-		}
-		cur = next;
-		prev = &cur;
-		if (n > (size_t)ctx->cfg.suppress_entries * 2)
-			break; /* bounded even if the map changes under us */
-	}
-	int removed = 0;
-	for (size_t i = 0; i < n; i++)
-		if (bpf_map_delete_elem(ctx->supp_fd, &keys[i]) == 0)
-			removed++;
-	free(keys);
-	return removed;
-}
-
 void dw_close(struct dw_ctx *ctx)
 {
 	if (!ctx)
@@ -657,5 +624,6 @@ void dw_close(struct dw_ctx *ctx)
 	pthread_mutex_destroy(&ctx->fan_lock);
 	pthread_mutex_destroy(&ctx->q_lock);
 	pthread_mutex_destroy(&ctx->enf_lock);
+	pthread_mutex_destroy(&ctx->table_lock);
 	free(ctx);
 }

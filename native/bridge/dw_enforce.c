@@ -113,6 +113,7 @@ static int dw_guard_reuse(struct dw_ctx *ctx, struct netguard_bpf *g)
 	REUSE_FD(g, dw_stats, bpf_map__fd(e->maps.dw_stats));
 	REUSE_FD(g, dw_seq, bpf_map__fd(e->maps.dw_seq));
 	REUSE_FD(g, dw_supp, bpf_map__fd(e->maps.dw_supp));
+	REUSE_FD(g, dw_host_cg, bpf_map__fd(e->maps.dw_host_cg));
 	REUSE_FD(g, dw_stash_map, bpf_map__fd(e->maps.dw_stash_map));
 	REUSE_FD(g, dw_heap_map, bpf_map__fd(e->maps.dw_heap_map));
 	if (ctx->guard_map_fd >= 0) {

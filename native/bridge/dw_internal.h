@@ -74,7 +74,14 @@ struct dw_ctx {
 	struct net_bpf *net;
 	struct bpf_link **links;
 	int nlinks;
-	int stats_fd, supp_fd, host_fd;
+	int stats_fd;
+	/* dw_supp and dw_host_cg, mapped (dw_tables.c); NULL without eBPF */
+	pthread_mutex_t table_lock;  /* writers of both tables; the programs read without it */
+	struct dw_supp_bucket *supp;
+	struct dw_host_bucket *host;
+	__u32 supp_buckets;          /* a power of two */
+	__u32 supp_victim, host_victim;
+	__u64 table_seed;
 	struct dw_ring ring;
 	int poll_epfd;               /* ring map fd + fanotify eventfd */
 
@@ -114,6 +121,10 @@ size_t dw_ring_consume(struct dw_ring *r, uint8_t *buf, size_t cap);
 int dw_fan_start(struct dw_ctx *ctx);
 void dw_fan_stop(struct dw_ctx *ctx);
 size_t dw_fan_drain(struct dw_ctx *ctx, uint8_t *buf, size_t cap);
+
+/* dw_tables.c */
+int dw_tables_map(struct dw_ctx *ctx, int supp_fd, int host_fd);
+void dw_tables_unmap(struct dw_ctx *ctx);
 
 /* dw_enforce.c */
 void dw_enforce_init(struct dw_ctx *ctx);

@@ -20,7 +20,7 @@
 #include <linux/types.h>
 #endif
 
-#define DW_ABI_VERSION 4
+#define DW_ABI_VERSION 5
 
 #define DW_COMM_LEN 16
 #define DW_PATH_MAX 4096 /* longest path carried, including its NUL */
@@ -143,9 +143,9 @@ struct dw_net {
 };
 
 
-/* Kernel-side suppression (BPF LRU hash dw_supp): a record whose key is in the map is counted
+/* Kernel-side suppression (table dw_supp): a record whose key is in the table is counted
  * (DW_BPF_STAT_SUPPRESSED) and not sent. The key is built from the record's own fields, by the
- * BPF programs and by the agent (Bridge.suppress), with no hashing:
+ * BPF programs and by the agent (Bridge.suppress -> dw_suppress_add):
  *   DW_OP_OPEN:    k0 = access & DW_SUPP_ACC_MASK, k1 = dev, k2 = ino   (successful opens only)
  *   DW_OP_CONNECT: k0 = family << 24 | proto << 16 | rport, k1/k2 = raddr bytes 0-7 / 8-15
  *   DW_OP_BIND, DW_OP_LISTEN: k0 = family << 24 | proto << 16 | lport, k1/k2 = laddr
@@ -158,6 +158,66 @@ struct dw_supp_key {
 	__u64 k1;
 	__u64 k2;
 };
+
+/*
+ * The suppression and host-filter tables are set-associative arrays (BPF array maps the bridge
+ * mmaps and writes; the programs only read them): a key's bucket is picked by a seeded hash,
+ * and the programs compare the few ways of that one bucket. A hash-map lookup cost the open
+ * path about 45 ns (hashing a 32-byte key, walking the bucket list); this is a multiply-mix and
+ * a handful of compares. Not part of the agent's ABI: only the BPF programs and the bridge use
+ * these, and both come from one build.
+ *
+ * A suppression way is valid when its check is the key's full hash (never 0, the empty mark).
+ * The bridge writes a way as check = 0, key, then check = hash (release), so a program that
+ * reads a way while it is rewritten either sees a check that does not match its key's hash or
+ * compares a key the bridge is storing; it never accepts a key that was not added.
+ */
+#define DW_SUPP_WAYS 4
+struct dw_supp_bucket {
+	__u64 check[DW_SUPP_WAYS];             /* hash of key[i], 0: empty */
+	struct dw_supp_key key[DW_SUPP_WAYS];
+};
+
+/* host cgroups (dw_host_cg): one cache line of keys per bucket, 0 = empty (0 and 1 are never
+ * host keys: see dw_host_cgroup) */
+#define DW_HOST_WAYS 8
+#define DW_HOST_BUCKETS 2048
+struct dw_host_bucket {
+	__u64 key[DW_HOST_WAYS];
+};
+
+static inline __u64 dw_mix64(__u64 h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+/* full hash of a suppression key, never 0 (bit 0 is always set: the bucket comes from
+ * dw_supp_bucket_of, which does not use it) */
+static inline __u64 dw_supp_hash(const struct dw_supp_key *k, __u64 seed)
+{
+	__u64 h = dw_mix64(k->cgroup_id ^ seed);
+	h = dw_mix64(h ^ ((__u64)k->op << 32 | k->k0));
+	h = dw_mix64(h ^ k->k1);
+	h = dw_mix64(h ^ k->k2);
+	return h | 1;
+}
+
+/* index of the bucket of a suppression key's hash h among mask + 1 buckets (a power of two) */
+static inline __u32 dw_supp_bucket_of(__u64 h, __u32 mask)
+{
+	return (__u32)(h >> 32) & mask;
+}
+
+static inline __u64 dw_host_hash(__u64 key, __u64 seed)
+{
+	return dw_mix64(key ^ seed);
+}
+
 #define DW_SUPP_ACC_MASK (DW_ACC_READ | DW_ACC_WRITE | DW_ACC_CREATE | DW_ACC_TRUNC | DW_ACC_APPEND | DW_ACC_DIRECTORY)
 
 /* Per-CPU counters of the BPF programs (array map dw_stats), summed by the bridge. */
@@ -182,5 +242,7 @@ _Static_assert(sizeof(struct dw_fork) == 80, "dw_fork layout changed");
 _Static_assert(sizeof(struct dw_file) == 104, "dw_file layout changed");
 _Static_assert(sizeof(struct dw_net) == 120, "dw_net layout changed");
 _Static_assert(sizeof(struct dw_supp_key) == 32, "dw_supp_key layout changed");
+_Static_assert(sizeof(struct dw_supp_bucket) == 160, "dw_supp_bucket layout changed");
+_Static_assert(sizeof(struct dw_host_bucket) == 64, "dw_host_bucket layout changed");
 
 #endif /* DW_EVENT_H */

@@ -9,7 +9,10 @@ package io.driftwatch.bridge;
  * @param suppression     let the kernel drop records whose key the agent added
  * @param ringBytes       eBPF ring size, a power of two (0: 16 MiB)
  * @param wakeupBytes     pending bytes that force a wake-up of the poller (0: ring / 8)
- * @param suppressEntries entries of the suppression LRU map (0: 65536)
+ * @param suppressEntries keys the kernel's suppression table holds (0: 65536); rounded up to a
+ *                        power of two, at least 256. The table is 4-way set-associative: a key
+ *                        added to a full bucket overwrites one of its ways, whose records then
+ *                        reach the agent again (and are added again)
  * @param selfTgid        a process never reported: the agent itself (0: none)
  * @param fanQueueBytes   fanotify records waiting for a poll (0: 4 MiB)
  * @param pollTickMs      longest sleep of a poll between ring checks (0: 10 ms)
@@ -41,6 +44,11 @@ public record BridgeConfig(boolean bpf, boolean fanotify, boolean suppression, i
 
     public BridgeConfig withSelfTgid(int tgid) {
         return new BridgeConfig(bpf, fanotify, suppression, ringBytes, wakeupBytes, suppressEntries, tgid,
+                fanQueueBytes, pollTickMs, compatArgs);
+    }
+
+    public BridgeConfig withSuppressEntries(int entries) {
+        return new BridgeConfig(bpf, fanotify, suppression, ringBytes, wakeupBytes, entries, selfTgid,
                 fanQueueBytes, pollTickMs, compatArgs);
     }
 

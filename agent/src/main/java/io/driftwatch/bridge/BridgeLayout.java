@@ -6,7 +6,7 @@ package io.driftwatch.bridge;
 public final class BridgeLayout {
     private BridgeLayout() {}
 
-    public static final int ABI_VERSION = 4;
+    public static final int ABI_VERSION = 5;
 
     // dw_config.flags
     public static final int CFG_BPF = 1;

@@ -6,7 +6,7 @@ package io.driftwatch.bridge;
 public final class EventLayout {
     private EventLayout() {}
 
-    public static final int ABI_VERSION = 4;
+    public static final int ABI_VERSION = 5;
     public static final int COMM_LEN = 16;
     public static final int PATH_MAX = 4096;
     public static final int ARGV_MAX = 1024;

@@ -16,7 +16,7 @@ import java.util.List;
  * the configuration says {@code on} (then it throws {@link IllegalStateException} with the reason).
  * Without either source the agent runs on /proc alone, and the statuses say so.
  */
-public final class KernelSources {
+public final class KernelSources implements AutoCloseable {
     private final List<EventSource> sources = new ArrayList<>();
     private final List<SourceStatus> statuses = new ArrayList<>();
     private Bridge bridge;
@@ -166,6 +166,7 @@ public final class KernelSources {
     }
 
     /** Closes whatever is still open (the sources normally close themselves). */
+    @Override
     public synchronized void close() {
         if (enforcer != null) enforcer.close();
         if (bpf != null) bpf.close();

@@ -193,13 +193,8 @@ class BpfSourceContainerTest {
             assertThat(first).isNotNull();
 
             // suppress exactly that record, from its own fields
-            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(8192).order(java.nio.ByteOrder.nativeOrder());
-            io.driftwatch.bridge.EventWriter w = new io.driftwatch.bridge.EventWriter(b);
-            w.header(SRC_BPF, 0, first.cgroupId(), 0, first.tgid(), 0, 0, "cat");
-            w.open(first.path(), 0, first.access(), first.ret(), first.dev(), first.ino());
-            io.driftwatch.bridge.EventView v = new io.driftwatch.bridge.EventView().wrap(b, 0);
             long before = bpf.refreshStats().suppressed();
-            assertThat(bpf.suppress(v)).isTrue();
+            assertThat(bpf.suppress(openRecord(first, first.ino()))).isTrue();
 
             c.exec("cat", "/etc/known.conf").orThrow();
             c.exec("cat", "/etc/other.conf").orThrow();
@@ -214,6 +209,49 @@ class BpfSourceContainerTest {
             assertThat(bpf.clearSuppression(c.cgroupId())).isEqualTo(1);
             c.exec("cat", "/etc/known.conf").orThrow();
             assertThat(col.awaitCount(r -> r.op() == OP_OPEN && "/etc/known.conf".equals(r.path()), 2, 10_000)).isEqualTo(2);
+        }
+    }
+
+    /** An open record like {@code r} (same cgroup, path, access, result and device) for inode {@code ino}. */
+    private static io.driftwatch.bridge.EventView openRecord(Rec r, long ino) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(8192).order(java.nio.ByteOrder.nativeOrder());
+        io.driftwatch.bridge.EventWriter w = new io.driftwatch.bridge.EventWriter(b);
+        w.header(SRC_BPF, 0, r.cgroupId(), 0, r.tgid(), 0, 0, "cat");
+        w.open(r.path(), 0, r.access(), r.ret(), r.dev(), ino);
+        return new io.driftwatch.bridge.EventView().wrap(b, 0);
+    }
+
+    @Test
+    void a_full_suppression_table_overwrites_keys_whose_records_then_come_again() throws Exception {
+        String id = id("suppfull");
+        // a source of its own with the smallest table: 256 keys (64 buckets of 4 ways)
+        try (KernelSources small = KernelSources.open(BridgeConfig.defaults().withSources(true, false)
+                .withSuppression(true).withCompatArgs(compat()).withSuppressEntries(1), new SimpleMeterRegistry());
+                RuncContainer c = RuncContainer.builder(id).file("/etc/known.conf", "k\n").start();
+                Collector col = new Collector(small.bpf(), inCgroup(c.cgroupId()))) {
+            BpfSource sb = small.bpf();
+            Predicate<Rec> known = r -> r.op() == OP_OPEN && "/etc/known.conf".equals(r.path());
+            c.exec("cat", "/etc/known.conf").orThrow();
+            Rec first = col.await(known, 10_000);
+            assertThat(first).isNotNull();
+            assertThat(sb.suppress(openRecord(first, first.ino()))).isTrue();
+            c.exec("cat", "/etc/known.conf").orThrow();
+            c.exec("cat", "/etc/known.conf").orThrow();
+            Thread.sleep(200);
+            assertThat(col.records().stream().filter(known).count()).as("suppressed while in the table").isEqualTo(1);
+
+            // 16 times the table's size in other keys of the same cgroup: every bucket overflows
+            for (int i = 1; i <= 4096; i++) assertThat(sb.suppress(openRecord(first, first.ino() + 1_000_000L * i))).isTrue();
+            assertThat(sb.clearSuppression(-1L)).as("no key of another cgroup").isZero();
+            c.exec("cat", "/etc/known.conf").orThrow();
+            assertThat(col.awaitCount(known, 2, 10_000)).as("overwritten: reported again").isEqualTo(2);
+
+            // added again, it holds again; the table never held more than its size
+            assertThat(sb.suppress(openRecord(first, first.ino()))).isTrue();
+            c.exec("cat", "/etc/known.conf").orThrow();
+            Thread.sleep(200);
+            assertThat(col.records().stream().filter(known).count()).isEqualTo(2);
+            assertThat(sb.clearSuppression(c.cgroupId())).as("keys held: the table's size").isEqualTo(256);
         }
     }
 
