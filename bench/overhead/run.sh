@@ -50,15 +50,21 @@ bundle_config "$BUNDLE" bench "loops-5d9c7b8f6-x2x9q" loops registry.local/bench
 ctr_start "$ID" "$BUNDLE"
 blog "container $ID running (init pid $(ctr_pid "$ID"))"
 
+# every loop runs pinned to the last CPU (its children and runc exec's process inherit it), so a
+# run keeps one core and its caches instead of moving with the scheduler; agents and everything
+# else may run anywhere
+PIN_CPU=$(( $(nproc) - 1 ))
+
 # run_loop ENV LOOP N: prints ns/op
 run_loop() {
   local env="$1" loop="$2" n="$3" out
   if [ "$env" = host ]; then
-    out=$(timeout 300 "$LOOPS_BIN" "$loop" "$n") || bdie "host loop $loop failed"
+    out=$(timeout 300 taskset -c "$PIN_CPU" "$LOOPS_BIN" "$loop" "$n") || bdie "host loop $loop failed"
   else
     local extra=""
     [ "$loop" = connect ] && extra=$CTR_PORT
-    out=$(timeout 300 runc exec "$ID" /loops "$loop" "$n" $extra </dev/null) || bdie "container loop $loop failed: $out"
+    out=$(timeout 300 taskset -c "$PIN_CPU" runc exec "$ID" /loops "$loop" "$n" $extra </dev/null) \
+      || bdie "container loop $loop failed: $out"
   fi
   echo "$out" | awk '{print $4}'
 }
@@ -119,22 +125,32 @@ agent_measure() {
 # ---- 1. no agent ----
 measure none
 
-# ---- 1b. tracepoints only: empty programs on every hook the agent uses (native/tests/dwfloor.c):
-# the cost of the hooks on this kernel before any program does work ----
+# ---- 1b. empty programs (native/tests/dwfloor.c), what the hooks cost before any program works:
+#   tracepoints-only  every hook the agent's fast programs use
+#   slow-path-only    one tracepoint on a syscall the loops never make: the slow syscall entry
+#                     and exit that every task takes once any syscall tracepoint is attached
+#   raw-sys-exit      one raw tracepoint program at the exit of every syscall (the design that
+#                     sees all syscalls through one program) ----
 FLOOR_BIN="$BENCH_ROOT/native/.output/dwfloor"
-if [ -x "$FLOOR_BIN" ]; then
-  "$FLOOR_BIN" >"$RUN_DIR/floor.out" 2>"$RUN_DIR/floor.err" &
+floor_measure() {
+  local config="$1" mode="$2"
+  "$FLOOR_BIN" "$mode" >"$RUN_DIR/floor-$mode.out" 2>"$RUN_DIR/floor-$mode.err" &
   FLOOR_PID=$!
-  for _ in $(seq 1 50); do grep -q '^ready' "$RUN_DIR/floor.out" 2>/dev/null && break; sleep 0.1; done
-  if grep -q '^ready' "$RUN_DIR/floor.out"; then
-    blog "tracepoints only: $(cat "$RUN_DIR/floor.out") empty programs attached"
-    measure tracepoints-only
+  for _ in $(seq 1 50); do grep -q '^ready' "$RUN_DIR/floor-$mode.out" 2>/dev/null && break; sleep 0.1; done
+  if grep -q '^ready' "$RUN_DIR/floor-$mode.out"; then
+    blog "$config: $(cat "$RUN_DIR/floor-$mode.out") empty programs attached (dwfloor $mode)"
+    measure "$config"
   else
-    note "tracepoints-only: dwfloor did not start ($(head -c 300 "$RUN_DIR/floor.err")); skipped"
+    note "$config: dwfloor $mode did not start ($(head -c 300 "$RUN_DIR/floor-$mode.err")); skipped"
   fi
   kill "$FLOOR_PID" 2>/dev/null; wait "$FLOOR_PID" 2>/dev/null || true
+}
+if [ -x "$FLOOR_BIN" ]; then
+  floor_measure tracepoints-only hooks
+  floor_measure slow-path-only slow-path
+  floor_measure raw-sys-exit raw-sys-exit
 else
-  note "tracepoints-only: $FLOOR_BIN is not built (make -C native); skipped"
+  note "tracepoints-only, slow-path-only, raw-sys-exit: $FLOOR_BIN is not built (make -C native); skipped"
 fi
 
 # ---- 2. agent learning (long learning: it stays learning) ----
@@ -301,7 +317,7 @@ jq -s --slurpfile agent <(jq -s '.' "$RUN_DIR/overhead.agent.jsonl") --rawfile n
 {
   echo "| Configuration | Env | open/close ns/op (ratio) | fork+exec ns/op (ratio) | connect ns/op (ratio) |"
   echo "|---|---|---|---|---|"
-  for config in none tracepoints-only learning monitor-supp-on monitor-compat monitor-supp-off auditd bpftrace none-after; do
+  for config in none slow-path-only raw-sys-exit tracepoints-only learning monitor-supp-on monitor-compat monitor-supp-off auditd bpftrace none-after; do
     for env in host container; do
       row=$(jq -r --arg c "$config" --arg e "$env" '
         [.results[] | select(.config == $c and .env == $e)] as $r

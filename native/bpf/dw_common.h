@@ -362,7 +362,7 @@ static __always_inline bool dw_host_dropped(__u64 cgid, const bool fast)
 			return false;
 		key = v1 | DW_KEY_V1_BIT;
 	}
-	__u32 idx = (__u32)dw_host_hash(key, dw_table_seed) & (DW_HOST_BUCKETS - 1);
+	__u32 idx = dw_host_bucket_of(key, dw_table_seed);
 	struct dw_host_bucket *b = bpf_map_lookup_elem(&dw_host_cg, &idx);
 	if (!b)
 		return false;

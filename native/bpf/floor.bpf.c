@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * floor.bpf.c - empty programs on every hook the agent's fast set uses, for the overhead
- * benchmark (tests/dwfloor.c): what attaching to these tracepoints costs on this kernel before
- * a program does any work. Not loaded by the agent.
+ * floor.bpf.c - empty programs for the overhead benchmark (tests/dwfloor.c), never loaded by
+ * the agent:
+ *  - floor_exit_*, floor_exec, floor_fork, floor_exit: every hook the agent's fast set uses: what
+ *    attaching to these tracepoints costs on this kernel before a program does any work;
+ *  - floor_slow_getppid: one syscall tracepoint the loops never hit: the slow syscall entry and
+ *    exit every task takes while any syscall tracepoint is attached, alone;
+ *  - floor_raw_sys_exit: one raw tracepoint at the exit of every syscall: the other way to see
+ *    syscalls (one program called for all of them, which then picks its own).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -43,6 +48,18 @@ int BPF_PROG(floor_fork, struct task_struct *parent, struct task_struct *child)
 
 SEC("tracepoint/sched/sched_process_exit")
 int floor_exit(void *ctx)
+{
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_getppid")
+int floor_slow_getppid(void *ctx)
+{
+	return 0;
+}
+
+SEC("raw_tp/sys_exit")
+int floor_raw_sys_exit(void *ctx)
 {
 	return 0;
 }

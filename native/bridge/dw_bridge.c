@@ -430,7 +430,7 @@ static void dw_table_seed(__u64 *seed)
 		return;
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	*seed = dw_mix64((__u64)ts.tv_nsec ^ (__u64)ts.tv_sec << 32 ^ (__u64)getpid() ^ (__u64)(uintptr_t)seed);
+	*seed = ((__u64)ts.tv_nsec ^ (__u64)ts.tv_sec << 32 ^ (__u64)getpid() << 16 ^ (__u64)(uintptr_t)seed) * DW_HASH_M2;
 }
 
 int dw_open(const struct dw_config *cfg, struct dw_ctx **out)

@@ -133,7 +133,7 @@ int dw_host_cgroup(struct dw_ctx *ctx, __u64 key, __u32 add)
 		ret = -ENODEV;
 		goto out;
 	}
-	struct dw_host_bucket *b = &ctx->host[dw_host_hash(key, ctx->table_seed) & (DW_HOST_BUCKETS - 1)];
+	struct dw_host_bucket *b = &ctx->host[dw_host_bucket_of(key, ctx->table_seed)];
 	int way = -1;
 	for (int i = 0; i < DW_HOST_WAYS; i++) {
 		if (b->key[i] == key) {

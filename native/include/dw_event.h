@@ -186,36 +186,36 @@ struct dw_host_bucket {
 	__u64 key[DW_HOST_WAYS];
 };
 
-static inline __u64 dw_mix64(__u64 h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
+/*
+ * The hashes: one multiply per 64-bit word, chained, and the bucket taken from the high half
+ * of the result (which every input bit reaches). They only spread keys over buckets; a way matches on the whole
+ * key, so a collision costs a way, never a wrong answer.
+ */
+#define DW_HASH_M1 0x9E3779B97F4A7C15ULL
+#define DW_HASH_M2 0xC2B2AE3D27D4EB4FULL
+#define DW_HASH_M3 0x165667B19E3779F9ULL
 
-/* full hash of a suppression key, never 0 (bit 0 is always set: the bucket comes from
- * dw_supp_bucket_of, which does not use it) */
+/* full hash of a suppression key, never 0 (the empty mark) */
 static inline __u64 dw_supp_hash(const struct dw_supp_key *k, __u64 seed)
 {
-	__u64 h = dw_mix64(k->cgroup_id ^ seed);
-	h = dw_mix64(h ^ ((__u64)k->op << 32 | k->k0));
-	h = dw_mix64(h ^ k->k1);
-	h = dw_mix64(h ^ k->k2);
+	__u64 h = (k->cgroup_id ^ seed) * DW_HASH_M1;
+	h = (h ^ ((__u64)k->op << 32 | k->k0)) * DW_HASH_M2;
+	h = (h ^ k->k1) * DW_HASH_M3;
+	h = (h ^ k->k2) * DW_HASH_M1;
+	h = (h ^ h >> 32) * DW_HASH_M2; /* the high bits of the last word (IPv6 host bytes) reach the bucket */
 	return h | 1;
 }
 
-/* index of the bucket of a suppression key's hash h among mask + 1 buckets (a power of two) */
+/* bucket of a suppression key's hash h among mask + 1 buckets (a power of two) */
 static inline __u32 dw_supp_bucket_of(__u64 h, __u32 mask)
 {
 	return (__u32)(h >> 32) & mask;
 }
 
-static inline __u64 dw_host_hash(__u64 key, __u64 seed)
+/* bucket of a host key among DW_HOST_BUCKETS */
+static inline __u32 dw_host_bucket_of(__u64 key, __u64 seed)
 {
-	return dw_mix64(key ^ seed);
+	return (__u32)(((key ^ seed) * DW_HASH_M1) >> 32) & (DW_HOST_BUCKETS - 1);
 }
 
 #define DW_SUPP_ACC_MASK (DW_ACC_READ | DW_ACC_WRITE | DW_ACC_CREATE | DW_ACC_TRUNC | DW_ACC_APPEND | DW_ACC_DIRECTORY)
