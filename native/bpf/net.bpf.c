@@ -50,19 +50,22 @@ static __always_inline void dw_sock_local(struct dw_net *n, struct sock *sk, __u
 	 * inet_num (skc_num); its source port (inet_sport) stays */
 	if (!n->lport)
 		n->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	/* the destination's type sizes the read: 16 bytes of an IPv6 address, or the 4 of an IPv4
+	 * one (the rest stays zero; reading 16 from skc_rcv_saddr would copy the socket's hash and
+	 * ports into the address, which the suppression key covers) */
 	if (family == DW_AF_INET6)
-		BPF_CORE_READ_INTO(&n->laddr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO((struct in6_addr *)n->laddr, sk, __sk_common.skc_v6_rcv_saddr);
 	else
-		BPF_CORE_READ_INTO(&n->laddr, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__be32 *)n->laddr, sk, __sk_common.skc_rcv_saddr);
 }
 
 static __always_inline void dw_sock_remote(struct dw_net *n, struct sock *sk, __u16 family)
 {
 	n->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	if (family == DW_AF_INET6)
-		BPF_CORE_READ_INTO(&n->raddr, sk, __sk_common.skc_v6_daddr);
+		BPF_CORE_READ_INTO((struct in6_addr *)n->raddr, sk, __sk_common.skc_v6_daddr);
 	else
-		BPF_CORE_READ_INTO(&n->raddr, sk, __sk_common.skc_daddr);
+		BPF_CORE_READ_INTO((__be32 *)n->raddr, sk, __sk_common.skc_daddr);
 }
 
 static __always_inline bool dw_net_suppressed(struct dw_net *n, bool remote, bool with_port)

@@ -16,7 +16,8 @@ public final class Collector implements AutoCloseable {
     /** One record, copied out of the batch buffer. */
     public record Rec(int op, int source, int flags, long cgroupId, long cgroupV1Id, int pid, int tgid, int ppid, int cpu,
             int seq, String comm, String filename, List<String> argv, int ret, String path, int access, long dev,
-            long ino, int family, int proto, String laddr, int lport, String raddr, int rport, int exitCode) {
+            long ino, int family, int proto, String laddr, int lport, String raddr, int rport, int exitCode,
+            byte[] laddrBytes, byte[] raddrBytes) {
         public boolean has(int flag) { return (flags & flag) != 0; }
     }
 
@@ -62,6 +63,7 @@ public final class Collector implements AutoCloseable {
         List<String> argv = null;
         int ret = 0, access = 0, family = 0, proto = 0, lport = 0, rport = 0, exit = 0;
         long dev = 0, ino = 0;
+        byte[] laddrBytes = null, raddrBytes = null;
         switch (op) {
             case EventLayout.OP_EXEC: filename = v.filename(); argv = v.argv(); ret = v.execRet(); break;
             case EventLayout.OP_OPEN: path = v.path(); ret = v.fileRet(); access = v.access(); dev = v.dev(); ino = v.ino(); break;
@@ -70,9 +72,14 @@ public final class Collector implements AutoCloseable {
             default:
                 family = v.family(); proto = v.proto(); ret = v.netRet(); laddr = v.laddr(); raddr = v.raddr();
                 lport = v.lport(); rport = v.rport();
+                laddrBytes = new byte[EventLayout.ADDR_LEN];
+                raddrBytes = new byte[EventLayout.ADDR_LEN];
+                v.buffer().get(v.laddrOffset(), laddrBytes);
+                v.buffer().get(v.raddrOffset(), raddrBytes);
         }
         return new Rec(op, v.source(), v.flags(), v.cgroupId(), v.cgroupV1Id(), v.pid(), v.tgid(), v.ppid(), v.cpu(), v.seq(),
-                v.comm(), filename, argv, ret, path, access, dev, ino, family, proto, laddr, lport, raddr, rport, exit);
+                v.comm(), filename, argv, ret, path, access, dev, ino, family, proto, laddr, lport, raddr, rport, exit,
+                laddrBytes, raddrBytes);
     }
 
     public List<Rec> records() {

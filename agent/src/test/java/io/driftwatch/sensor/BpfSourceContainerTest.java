@@ -180,6 +180,52 @@ class BpfSourceContainerTest {
             assertThat(accept.ret()).isGreaterThanOrEqualTo(0);
             assertThat(accept.cgroupId()).isEqualTo(cg);
             assertThat(accept.tgid()).isEqualTo(listen.tgid());
+            assertIpv4Bytes(connect); // its local address is read from the socket (nc listens on IPv6)
+        }
+    }
+
+    /**
+     * An IPv4 address fills the first 4 of a record's 16 address bytes and the rest is zero: the
+     * suppression key covers all 16, so anything else there (the socket's hash and ports, once)
+     * made every accept from one peer a new key.
+     */
+    private static void assertIpv4Bytes(Rec r) {
+        assertThat(r.family()).as("%s", r).isEqualTo(2);
+        assertThat(java.util.Arrays.copyOfRange(r.laddrBytes(), 4, 16)).as("laddr bytes 4-15 of %s", r).containsOnly((byte) 0);
+        assertThat(java.util.Arrays.copyOfRange(r.raddrBytes(), 4, 16)).as("raddr bytes 4-15 of %s", r).containsOnly((byte) 0);
+    }
+
+    @Test
+    void accepts_from_a_known_peer_stay_in_the_kernel() throws Exception {
+        String id = id("suppacc");
+        try (RuncContainer c = RuncContainer.builder(id).file("/www/index.html", "hi\n").start();
+                Collector col = new Collector(bpf, inCgroup(c.cgroupId()))) {
+            Procs.run(10_000, List.of("nsenter", "-t", String.valueOf(c.pid()), "-n", "ip", "link", "set", "lo", "up")).orThrow();
+            // an IPv4 listener that accepts many connections
+            assertThat(Procs.run(10_000, List.of("runc", "exec", "-d", c.id(), "httpd", "-f", "-p", "127.0.0.1:18081", "-h",
+                    "/www")).exitCode()).isZero();
+            assertThat(col.await(r -> r.op() == OP_LISTEN && r.lport() == 18081, 10_000)).isNotNull();
+            Predicate<Rec> accept = r -> r.op() == OP_ACCEPT && r.lport() == 18081;
+            Predicate<Rec> connect = r -> r.op() == OP_CONNECT && r.rport() == 18081;
+            String fetch = "wget -q -O /dev/null http://127.0.0.1:18081/index.html";
+
+            // one connection: its accept is reported; the agent would suppress it
+            c.exec(10_000, "sh", "-c", fetch).orThrow();
+            Rec first = col.await(accept, 10_000);
+            assertThat(first).as("accept in %s", col.records()).isNotNull();
+            assertIpv4Bytes(first);
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(1024).order(java.nio.ByteOrder.nativeOrder());
+            io.driftwatch.bridge.EventWriter w = new io.driftwatch.bridge.EventWriter(b);
+            w.header(SRC_BPF, 0, first.cgroupId(), 0, first.tgid(), 0, 0, "httpd");
+            w.net(OP_ACCEPT, first.family(), first.proto(), first.ret(), first.laddrBytes(), first.lport(), first.raddrBytes(),
+                    first.rport());
+            assertThat(bpf.suppress(new io.driftwatch.bridge.EventView().wrap(b, 0))).isTrue();
+
+            // more connections from the same peer (other source ports, other sockets): one key
+            for (int i = 0; i < 3; i++) c.exec(10_000, "sh", "-c", fetch).orThrow();
+            assertThat(col.awaitCount(connect, 4, 10_000)).as("connects in %s", col.records()).isEqualTo(4);
+            Thread.sleep(300);
+            assertThat(col.records().stream().filter(accept).count()).as("accepts reported").isEqualTo(1);
         }
     }
 
