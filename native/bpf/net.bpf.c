@@ -68,14 +68,14 @@ static __always_inline void dw_sock_remote(struct dw_net *n, struct sock *sk, __
 		BPF_CORE_READ_INTO((__be32 *)n->raddr, sk, __sk_common.skc_daddr);
 }
 
-static __always_inline bool dw_net_suppressed(struct dw_net *n, bool remote, bool with_port)
+static __always_inline bool dw_net_suppressed(struct dw_net *n, __u32 op, __u64 cgid, bool remote, bool with_port)
 {
 	if (!dw_suppress_on)
 		return false;
 	__u16 port = remote && with_port ? n->rport : n->lport;
 	__u8 *a = remote ? n->raddr : n->laddr;
-	struct dw_supp_key k = {.cgroup_id = n->hdr.cgroup_id,
-				.op = n->hdr.op,
+	struct dw_supp_key k = {.cgroup_id = cgid,
+				.op = op,
 				.k0 = (__u32)n->family << 24 | (__u32)n->proto << 16 | port};
 	__builtin_memcpy(&k.k1, a, 8);
 	__builtin_memcpy(&k.k2, a + 8, 8);
@@ -83,10 +83,11 @@ static __always_inline bool dw_net_suppressed(struct dw_net *n, bool remote, boo
 }
 
 /* The record of one connect, bind, listen or accept on socket fd by task (the current one:
- * bpf_get_current_task_btf() when fast); uptr/aux: the caller's sockaddr and its length
- * (connect, bind). */
+ * bpf_get_current_task_btf() when fast) of cgroup cgid; uptr/aux: the caller's sockaddr and its
+ * length (connect, bind). The header is filled only for a record that is sent: a known one is
+ * dropped on its socket fields alone. */
 static __always_inline int dw_net_record(struct task_struct *task, __u32 op, long ret, int fd, __u64 uptr, __u64 aux,
-					 const bool fast)
+					 __u64 cgid, const bool fast)
 {
 	if (op == DW_OP_ACCEPT && ret < 0)
 		return 0; /* nothing accepted: no peer to report */
@@ -95,7 +96,6 @@ static __always_inline int dw_net_record(struct task_struct *task, __u32 op, lon
 	if (!hp)
 		return 0;
 	struct dw_net *n = &hp->net;
-	dw_fill_hdr(&n->hdr, op, task);
 	n->ret = ret;
 	n->pad = 0;
 	n->pad2 = 0;
@@ -146,9 +146,10 @@ static __always_inline int dw_net_record(struct task_struct *task, __u32 op, lon
 	n->family = family;
 	if (ret >= 0 || ret == -DW_EINPROGRESS) {
 		bool remote = op == DW_OP_CONNECT || op == DW_OP_ACCEPT;
-		if (dw_net_suppressed(n, remote, op == DW_OP_CONNECT))
+		if (dw_net_suppressed(n, op, cgid, remote, op == DW_OP_CONNECT))
 			return 0;
 	}
+	dw_fill_hdr(&n->hdr, op, task);
 	dw_emit(hp, sizeof(struct dw_net));
 	return 0;
 }
@@ -171,10 +172,11 @@ static __always_inline int dw_net_exit_compat(__u32 op, long ret)
 		st = *stp;
 		bpf_map_delete_elem(&dw_stash_map, &id);
 	}
-	if (dw_host_dropped(bpf_get_current_cgroup_id(), false))
+	__u64 cgid = bpf_get_current_cgroup_id();
+	if (dw_host_dropped(cgid, false))
 		return 0;
 	return dw_net_record((struct task_struct *)bpf_get_current_task(), op, ret, op == DW_OP_ACCEPT ? ret : st.fd,
-			     st.uptr, st.aux, false);
+			     st.uptr, st.aux, cgid, false);
 }
 
 /* fast: connect/bind(fd, addr, addrlen), listen(fd, backlog), accept(4)(fd, ...) -> new fd */
@@ -183,13 +185,14 @@ static __always_inline int dw_net_exit_fast(__u32 op, long ret)
 	if (dw_is_self())
 		return 0;
 	struct task_struct *task = bpf_get_current_task_btf();
-	if (dw_host_dropped(dw_cgroup_id_fast(task), true))
+	__u64 cgid = dw_cgroup_id_fast(task);
+	if (dw_host_dropped(cgid, true))
 		return 0;
 	if (op == DW_OP_ACCEPT)
-		return dw_net_record(task, op, ret, ret, 0, 0, true);
+		return dw_net_record(task, op, ret, ret, 0, 0, cgid, true);
 	struct dw_args a;
 	dw_regs_args(task, &a);
-	return dw_net_record(task, op, ret, (int)a.a0, a.a1, op == DW_OP_LISTEN ? 0 : a.a2, true);
+	return dw_net_record(task, op, ret, (int)a.a0, a.a1, op == DW_OP_LISTEN ? 0 : a.a2, cgid, true);
 }
 
 #define DW_NET_PROGS(name, op)                                                                                         \
