@@ -44,7 +44,7 @@
 const volatile __u32 dw_self_tgid = 0;       /* the agent: never reported */
 const volatile __u32 dw_wakeup_bytes = 1 << 20;
 const volatile __u32 dw_suppress_on = 0;
-const volatile __u64 dw_table_seed = 0;       /* seeds dw_supp_hash and dw_host_hash */
+const volatile __u64 dw_table_seed = 0;       /* seeds dw_supp_hash and dw_host_bucket_of */
 const volatile __u32 dw_supp_mask = 0;        /* buckets of dw_supp - 1 (a power of two) */
 
 struct {
@@ -195,13 +195,20 @@ static __always_inline bool dw_is_self(void)
 	return dw_self_tgid != 0 && (bpf_get_current_pid_tgid() >> 32) == dw_self_tgid;
 }
 
+/* index of the memory controller in task->cgroups->subsys[], or -1 when the kernel has none */
+static __always_inline int dw_memcg_index(void)
+{
+	if (!bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id))
+		return -1;
+	int idx = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+	return idx >= 0 && idx < CGROUP_SUBSYS_COUNT ? idx : -1;
+}
+
 /* inode of the task's v1 memory cgroup directory (0 when the kernel has no memcg) */
 static __always_inline __u64 dw_cgroup_v1_id(struct task_struct *task)
 {
-	if (!bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id))
-		return 0;
-	int idx = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
-	if (idx < 0 || idx >= CGROUP_SUBSYS_COUNT)
+	int idx = dw_memcg_index();
+	if (idx < 0)
 		return 0;
 	struct cgroup_subsys_state *css = BPF_CORE_READ(task, cgroups, subsys[idx]);
 	if (!css)
@@ -244,9 +251,7 @@ static __always_inline bool dw_suppressed(struct dw_supp_key *k)
 	if (!b)
 		return false;
 	for (int i = 0; i < DW_SUPP_WAYS; i++) {
-		struct dw_supp_key *w = &b->key[i];
-		if (b->check[i] == h && w->k2 == k->k2 && w->k1 == k->k1 && w->cgroup_id == k->cgroup_id &&
-		    w->op == k->op && w->k0 == k->k0) {
+		if (b->check[i] == h && dw_supp_key_eq(&b->key[i], k)) {
 			dw_stat_inc(DW_BPF_STAT_SUPPRESSED);
 			return true;
 		}
@@ -327,15 +332,12 @@ static __always_inline struct file *dw_fd_file_any(struct task_struct *task, int
 	return fast ? dw_fd_file_fast(task, fd) : dw_fd_file(task, fd);
 }
 
-/* inode of the current task's v1 memory cgroup directory, with plain loads (fast path only) */
-static __always_inline __u64 dw_cgroup_v1_id_fast(void)
+/* dw_cgroup_v1_id with plain loads (fast path only; task = bpf_get_current_task_btf()) */
+static __always_inline __u64 dw_cgroup_v1_id_fast(struct task_struct *task)
 {
-	if (!bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id))
+	int idx = dw_memcg_index();
+	if (idx < 0)
 		return 0;
-	int idx = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
-	if (idx < 0 || idx >= CGROUP_SUBSYS_COUNT)
-		return 0;
-	struct task_struct *task = bpf_get_current_task_btf();
 	return task->cgroups->subsys[idx]->cgroup->kn->id;
 }
 
@@ -347,17 +349,16 @@ static __always_inline __u64 dw_cgroup_id_fast(struct task_struct *task)
 }
 
 /*
- * True (and counted) for a process (of cgroup v2 id cgid, the current one) the agent classified
- * as the host's. The key is the agent's
- * attribution key (dw_host_cgroup): the cgroup v2 id, or for a process in the v2 root (v1 and
- * hybrid hosts) its v1 memory cgroup id with bit 63 set.
+ * True (and counted) for the current task (bpf_get_current_task_btf() when fast, else
+ * bpf_get_current_task()), of cgroup v2 id cgid, when the agent classified it as the host's.
+ * The key is the agent's attribution key (dw_host_cgroup): the cgroup v2 id, or for a process in
+ * the v2 root (v1 and hybrid hosts) its v1 memory cgroup id with bit 63 set.
  */
-static __always_inline bool dw_host_dropped(__u64 cgid, const bool fast)
+static __always_inline bool dw_host_dropped(struct task_struct *task, __u64 cgid, const bool fast)
 {
 	__u64 key = cgid;
 	if (key == DW_CGROUP_V2_ROOT) {
-		__u64 v1 = fast ? dw_cgroup_v1_id_fast()
-				: dw_cgroup_v1_id((struct task_struct *)bpf_get_current_task());
+		__u64 v1 = fast ? dw_cgroup_v1_id_fast(task) : dw_cgroup_v1_id(task);
 		if (!v1)
 			return false;
 		key = v1 | DW_KEY_V1_BIT;

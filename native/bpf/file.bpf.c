@@ -189,11 +189,11 @@ static __always_inline int dw_open_exit_compat(long ret)
 		return 0;
 	struct dw_stash st = *stp;
 	bpf_map_delete_elem(&dw_stash_map, &id);
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u64 cgid = bpf_get_current_cgroup_id();
-	if (dw_is_self() || dw_host_dropped(cgid, false))
+	if (dw_is_self() || dw_host_dropped(task, cgid, false))
 		return 0;
-	return dw_open_record((struct task_struct *)bpf_get_current_task(), ret, st.fd, st.uptr, st.aux, st.is_openat2,
-			      cgid, false);
+	return dw_open_record(task, ret, st.fd, st.uptr, st.aux, st.is_openat2, cgid, false);
 }
 
 /* fast: open(filename, flags), creat(filename, mode), openat(dfd, filename, flags),
@@ -206,7 +206,7 @@ static __always_inline int dw_open_exit_compat(long ret)
 			return 0;                                                                                      \
 		struct task_struct *task = bpf_get_current_task_btf();                                                 \
 		__u64 cgid = dw_cgroup_id_fast(task);                                                                  \
-		if (dw_host_dropped(cgid, true))                                                                       \
+		if (dw_host_dropped(task, cgid, true))                                                                 \
 			return 0;                                                                                      \
 		struct dw_args a;                                                                                      \
 		dw_regs_args(task, &a);                                                                                \

@@ -172,11 +172,11 @@ static __always_inline int dw_net_exit_compat(__u32 op, long ret)
 		st = *stp;
 		bpf_map_delete_elem(&dw_stash_map, &id);
 	}
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u64 cgid = bpf_get_current_cgroup_id();
-	if (dw_host_dropped(cgid, false))
+	if (dw_host_dropped(task, cgid, false))
 		return 0;
-	return dw_net_record((struct task_struct *)bpf_get_current_task(), op, ret, op == DW_OP_ACCEPT ? ret : st.fd,
-			     st.uptr, st.aux, cgid, false);
+	return dw_net_record(task, op, ret, op == DW_OP_ACCEPT ? ret : st.fd, st.uptr, st.aux, cgid, false);
 }
 
 /* fast: connect/bind(fd, addr, addrlen), listen(fd, backlog), accept(4)(fd, ...) -> new fd */
@@ -186,7 +186,7 @@ static __always_inline int dw_net_exit_fast(__u32 op, long ret)
 		return 0;
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 cgid = dw_cgroup_id_fast(task);
-	if (dw_host_dropped(cgid, true))
+	if (dw_host_dropped(task, cgid, true))
 		return 0;
 	if (op == DW_OP_ACCEPT)
 		return dw_net_record(task, op, ret, ret, 0, 0, cgid, true);

@@ -61,11 +61,6 @@ void dw_tables_unmap(struct dw_ctx *ctx)
 	pthread_mutex_unlock(&ctx->table_lock);
 }
 
-static int dw_supp_key_eq(const struct dw_supp_key *a, const struct dw_supp_key *b)
-{
-	return a->cgroup_id == b->cgroup_id && a->op == b->op && a->k0 == b->k0 && a->k1 == b->k1 && a->k2 == b->k2;
-}
-
 int dw_suppress_add(struct dw_ctx *ctx, __u64 cgroup_id, __u32 op, __u32 k0, __u64 k1, __u64 k2)
 {
 	if (!ctx)

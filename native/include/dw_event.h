@@ -188,8 +188,8 @@ struct dw_host_bucket {
 
 /*
  * The hashes: one multiply per 64-bit word, chained, and the bucket taken from the high half
- * of the result (which every input bit reaches). They only spread keys over buckets; a way matches on the whole
- * key, so a collision costs a way, never a wrong answer.
+ * of the result (which every input bit reaches). They only spread keys over buckets; a way matches
+ * on the whole key (dw_supp_key_eq), so a collision costs a way, never a wrong answer.
  */
 #define DW_HASH_M1 0x9E3779B97F4A7C15ULL
 #define DW_HASH_M2 0xC2B2AE3D27D4EB4FULL
@@ -204,6 +204,12 @@ static inline __u64 dw_supp_hash(const struct dw_supp_key *k, __u64 seed)
 	h = (h ^ k->k2) * DW_HASH_M1;
 	h = (h ^ h >> 32) * DW_HASH_M2; /* the high bits of the last word (IPv6 host bytes) reach the bucket */
 	return h | 1;
+}
+
+/* the whole key (inode and address words first: they differ most) */
+static inline int dw_supp_key_eq(const struct dw_supp_key *a, const struct dw_supp_key *b)
+{
+	return a->k2 == b->k2 && a->k1 == b->k1 && a->cgroup_id == b->cgroup_id && a->op == b->op && a->k0 == b->k0;
 }
 
 /* bucket of a suppression key's hash h among mask + 1 buckets (a power of two) */
