@@ -61,25 +61,16 @@ void dw_tables_unmap(struct dw_ctx *ctx)
 	pthread_mutex_unlock(&ctx->table_lock);
 }
 
-int dw_suppress_add(struct dw_ctx *ctx, __u64 cgroup_id, __u32 op, __u32 k0, __u64 k1, __u64 k2)
+/* the bodies below run under table_lock with the table mapped */
+
+static int dw_supp_put(struct dw_ctx *ctx, const struct dw_supp_key *k)
 {
-	if (!ctx)
-		return -EINVAL;
-	if (op == 0 || op > DW_OP_MAX)
-		return -EINVAL;
-	struct dw_supp_key k = {.cgroup_id = cgroup_id, .op = op, .k0 = k0, .k1 = k1, .k2 = k2};
-	__u64 h = dw_supp_hash(&k, ctx->table_seed);
-	int ret = 0;
-	pthread_mutex_lock(&ctx->table_lock);
-	if (!ctx->supp) {
-		ret = -ENODEV;
-		goto out;
-	}
+	__u64 h = dw_supp_hash(k, ctx->table_seed);
 	struct dw_supp_bucket *b = &ctx->supp[dw_supp_bucket_of(h, ctx->supp_buckets - 1)];
 	int way = -1;
 	for (int i = 0; i < DW_SUPP_WAYS; i++) {
-		if (b->check[i] == h && dw_supp_key_eq(&b->key[i], &k))
-			goto out; /* already there */
+		if (b->check[i] == h && dw_supp_key_eq(&b->key[i], k))
+			return 0; /* already there */
 		if (way < 0 && b->check[i] == 0)
 			way = i;
 	}
@@ -87,23 +78,14 @@ int dw_suppress_add(struct dw_ctx *ctx, __u64 cgroup_id, __u32 op, __u32 k0, __u
 		way = ctx->supp_victim++ % DW_SUPP_WAYS;
 	/* unpublish, write, publish: see struct dw_supp_bucket */
 	__atomic_store_n(&b->check[way], 0, __ATOMIC_RELEASE);
-	b->key[way] = k;
+	b->key[way] = *k;
 	__atomic_store_n(&b->check[way], h, __ATOMIC_RELEASE);
-out:
-	pthread_mutex_unlock(&ctx->table_lock);
-	return ret;
+	return 0;
 }
 
-int dw_suppress_clear(struct dw_ctx *ctx, __u64 cgroup_id)
+static int dw_supp_drop(struct dw_ctx *ctx, __u64 cgroup_id)
 {
-	if (!ctx)
-		return -EINVAL;
 	int removed = 0;
-	pthread_mutex_lock(&ctx->table_lock);
-	if (!ctx->supp) {
-		removed = -ENODEV;
-		goto out;
-	}
 	for (__u32 i = 0; i < ctx->supp_buckets; i++) {
 		struct dw_supp_bucket *b = &ctx->supp[i];
 		for (int w = 0; w < DW_SUPP_WAYS; w++) {
@@ -113,40 +95,57 @@ int dw_suppress_clear(struct dw_ctx *ctx, __u64 cgroup_id)
 			}
 		}
 	}
-out:
-	pthread_mutex_unlock(&ctx->table_lock);
 	return removed;
 }
 
-int dw_host_cgroup(struct dw_ctx *ctx, __u64 key, __u32 add)
+static int dw_host_set(struct dw_ctx *ctx, __u64 key, __u32 add)
 {
-	if (!ctx || key == 0 || key == 1)
-		return -EINVAL;
-	int ret = 0;
-	pthread_mutex_lock(&ctx->table_lock);
-	if (!ctx->host) {
-		ret = -ENODEV;
-		goto out;
-	}
 	struct dw_host_bucket *b = &ctx->host[dw_host_bucket_of(key, ctx->table_seed)];
 	int way = -1;
 	for (int i = 0; i < DW_HOST_WAYS; i++) {
 		if (b->key[i] == key) {
 			if (!add)
 				__atomic_store_n(&b->key[i], 0, __ATOMIC_RELEASE);
-			goto out;
+			return 0;
 		}
 		if (way < 0 && b->key[i] == 0)
 			way = i;
 	}
-	if (!add) {
-		ret = -ENOENT;
-		goto out;
-	}
+	if (!add)
+		return -ENOENT;
 	if (way < 0)
 		way = ctx->host_victim++ % DW_HOST_WAYS;
 	__atomic_store_n(&b->key[way], key, __ATOMIC_RELEASE);
-out:
+	return 0;
+}
+
+int dw_suppress_add(struct dw_ctx *ctx, __u64 cgroup_id, __u32 op, __u32 k0, __u64 k1, __u64 k2)
+{
+	if (!ctx || op == 0 || op > DW_OP_MAX)
+		return -EINVAL;
+	struct dw_supp_key k = {.cgroup_id = cgroup_id, .op = op, .k0 = k0, .k1 = k1, .k2 = k2};
+	pthread_mutex_lock(&ctx->table_lock);
+	int ret = ctx->supp ? dw_supp_put(ctx, &k) : -ENODEV;
+	pthread_mutex_unlock(&ctx->table_lock);
+	return ret;
+}
+
+int dw_suppress_clear(struct dw_ctx *ctx, __u64 cgroup_id)
+{
+	if (!ctx)
+		return -EINVAL;
+	pthread_mutex_lock(&ctx->table_lock);
+	int ret = ctx->supp ? dw_supp_drop(ctx, cgroup_id) : -ENODEV;
+	pthread_mutex_unlock(&ctx->table_lock);
+	return ret;
+}
+
+int dw_host_cgroup(struct dw_ctx *ctx, __u64 key, __u32 add)
+{
+	if (!ctx || key == 0 || key == 1)
+		return -EINVAL;
+	pthread_mutex_lock(&ctx->table_lock);
+	int ret = ctx->host ? dw_host_set(ctx, key, add) : -ENODEV;
 	pthread_mutex_unlock(&ctx->table_lock);
 	return ret;
 }
