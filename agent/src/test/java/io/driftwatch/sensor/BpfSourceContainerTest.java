@@ -214,12 +214,8 @@ class BpfSourceContainerTest {
             Rec first = col.await(accept, 10_000);
             assertThat(first).as("accept in %s", col.records()).isNotNull();
             assertIpv4Bytes(first);
-            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(1024).order(java.nio.ByteOrder.nativeOrder());
-            io.driftwatch.bridge.EventWriter w = new io.driftwatch.bridge.EventWriter(b);
-            w.header(SRC_BPF, 0, first.cgroupId(), 0, first.tgid(), 0, 0, "httpd");
-            w.net(OP_ACCEPT, first.family(), first.proto(), first.ret(), first.laddrBytes(), first.lport(), first.raddrBytes(),
-                    first.rport());
-            assertThat(bpf.suppress(new io.driftwatch.bridge.EventView().wrap(b, 0))).isTrue();
+            assertThat(bpf.suppress(record(first, w -> w.net(OP_ACCEPT, first.family(), first.proto(), first.ret(),
+                    first.laddrBytes(), first.lport(), first.raddrBytes(), first.rport())))).isTrue();
 
             // more connections from the same peer (other source ports, other sockets): one key
             for (int i = 0; i < 3; i++) c.exec(10_000, "sh", "-c", fetch).orThrow();
@@ -258,13 +254,18 @@ class BpfSourceContainerTest {
         }
     }
 
-    /** An open record like {@code r} (same cgroup, path, access, result and device) for inode {@code ino}. */
-    private static io.driftwatch.bridge.EventView openRecord(Rec r, long ino) {
+    /** A record with the header of {@code r} (cgroup, tgid, comm) and the body {@code body} writes. */
+    private static io.driftwatch.bridge.EventView record(Rec r, java.util.function.Consumer<io.driftwatch.bridge.EventWriter> body) {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(8192).order(java.nio.ByteOrder.nativeOrder());
         io.driftwatch.bridge.EventWriter w = new io.driftwatch.bridge.EventWriter(b);
-        w.header(SRC_BPF, 0, r.cgroupId(), 0, r.tgid(), 0, 0, "cat");
-        w.open(r.path(), 0, r.access(), r.ret(), r.dev(), ino);
+        w.header(SRC_BPF, 0, r.cgroupId(), 0, r.tgid(), 0, 0, r.comm());
+        body.accept(w);
         return new io.driftwatch.bridge.EventView().wrap(b, 0);
+    }
+
+    /** An open record like {@code r} (same cgroup, path, access, result and device) for inode {@code ino}. */
+    private static io.driftwatch.bridge.EventView openRecord(Rec r, long ino) {
+        return record(r, w -> w.open(r.path(), 0, r.access(), r.ret(), r.dev(), ino));
     }
 
     @Test

@@ -26,7 +26,6 @@ public final class AgentHarness implements AutoCloseable {
         this.base = "http://127.0.0.1:" + agent.httpAddress().getPort();
     }
 
-    /** Fast-learning settings for tests; {@code extra} are more key/value pairs. */
     /** Starts an agent on {@code config}; a failed start closes what it opened and rethrows. */
     public static Agent startAgent(AgentConfig config) throws Exception {
         Agent agent = new Agent(config);
@@ -39,6 +38,7 @@ public final class AgentHarness implements AutoCloseable {
         return agent;
     }
 
+    /** Fast-learning settings for tests; {@code extra} are more key/value pairs. */
     public static AgentHarness start(Path profilesDir, Path deviationsFile, String... extra) throws Exception {
         Map<String, String> cfg = new LinkedHashMap<>();
         cfg.put("http.listen", "127.0.0.1:0");
